@@ -1,0 +1,33 @@
+# agentrm-ray — the two commands a newcomer needs are `make demo` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+CLI := $(VENV)/bin/agentrm-ray
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test test-fast lint format bench-envs clean
+
+setup:  ## create .venv and install everything (idempotent)
+	bash scripts/setup.sh
+
+demo: setup  ## run the main job on the embedded default config
+	$(CLI) demo
+
+test: setup  ## lint + the whole test suite (unit and integration)
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: setup  ## unit tests only
+	$(PY) -m pytest -m "not integration" $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+format: setup
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench-envs: setup  ## env reset/step throughput and fork cost per family
+	$(PY) bench/envs.py
+
+clean:
+	rm -rf build dist *.egg-info .pytest_cache .ruff_cache

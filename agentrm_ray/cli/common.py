@@ -1,0 +1,73 @@
+"""Options and error handling shared by every CLI command."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+
+from agentrm_ray.config import ConfigError, RootConfig, load_config
+from agentrm_ray.errors import AgentRMError
+
+T = TypeVar("T")
+
+stderr = Console(stderr=True)
+stdout = Console()
+
+ConfigOption = Annotated[
+    str | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="YAML config file, or the name of a bundled config. Default: the embedded "
+        "laptop default (configs/default.yaml).",
+        show_default=False,
+    ),
+]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        "-s",
+        help="Override one field with a dotted key, e.g. --set search.beam.width=4 "
+        "(repeatable; values are YAML).",
+        show_default=False,
+    ),
+]
+
+EXIT_USER_ERROR = 2
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn errors a user can fix into a message on stderr and exit code 2."""
+    try:
+        yield
+    except ConfigError as exc:
+        stderr.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        raise typer.Exit(EXIT_USER_ERROR) from None
+    except AgentRMError as exc:
+        stderr.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(EXIT_USER_ERROR) from None
+    except KeyboardInterrupt:
+        stderr.print("interrupted")
+        raise typer.Exit(130) from None
+
+
+def resolve_config(config: str | None, overrides: list[str] | None) -> RootConfig:
+    """Load the config the user named (or the default) with their overrides applied."""
+    return load_config(Path(config) if config and Path(config).is_file() else config, overrides)
+
+
+def run_guarded(fn: Callable[[], T]) -> T:
+    with user_errors():
+        return fn()
+
+
+def is_interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()

@@ -1,0 +1,99 @@
+"""Load a `RootConfig` from YAML (a file, a bundled name or the default) plus overrides."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from agentrm_ray.config.errors import ConfigError, ConfigProblem
+from agentrm_ray.config.models import RootConfig
+from agentrm_ray.config.overrides import apply_overrides
+from agentrm_ray.config.validation import check_combinations
+
+DEFAULT_CONFIG_NAME = "default"
+
+# Sections that say where and how a run executes but not what it computes: two runs that
+# differ only here produce the same results and share a config hash.
+_NOT_HASHED = ("ray", "output", "serve")
+
+
+def bundled_config_names() -> list[str]:
+    """Names of the configs shipped in the package (configs/*.yaml)."""
+    root = resources.files("agentrm_ray.configs")
+    return sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".yaml"))
+
+
+def read_config_text(source: str | Path | None) -> tuple[str, str]:
+    """Return (text, label) of a config given as a path, a bundled name, or None (default)."""
+    if source is None:
+        source = DEFAULT_CONFIG_NAME
+    path = Path(source)
+    if path.is_file():
+        return path.read_text(encoding="utf-8"), str(path)
+    name = str(source)
+    bundled = resources.files("agentrm_ray.configs").joinpath(f"{name}.yaml")
+    if "/" not in name and bundled.is_file():
+        return bundled.read_text(encoding="utf-8"), f"<bundled {name}.yaml>"
+    names = ", ".join(bundled_config_names())
+    raise ConfigError(
+        [
+            ConfigProblem(
+                "", f"config {str(source)!r} is neither a file nor a bundled config ({names})"
+            )
+        ]
+    )
+
+
+def parse_yaml(text: str, label: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError([ConfigProblem("", f"not valid YAML: {exc}")], label) from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError([ConfigProblem("", "the top level must be a mapping")], label)
+    return data
+
+
+def validate_config(data: dict[str, Any], label: str | None = None) -> RootConfig:
+    """Validate raw data; raise ConfigError naming each bad field by its dotted path."""
+    try:
+        cfg = RootConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError([_problem_from_pydantic(e) for e in exc.errors()], label) from None
+    problems = check_combinations(cfg)
+    if problems:
+        raise ConfigError(problems, label)
+    return cfg
+
+
+def load_config(source: str | Path | None = None, overrides: list[str] | None = None) -> RootConfig:
+    """Load, override and validate a config. `source` is a path, a bundled name or None."""
+    text, label = read_config_text(source)
+    data = apply_overrides(parse_yaml(text, label), list(overrides or []))
+    return validate_config(data, label)
+
+
+def config_hash(cfg: RootConfig) -> str:
+    """Stable short hash of everything in a config that can change results."""
+    data = {k: v for k, v in cfg.model_dump(mode="json").items() if k not in _NOT_HASHED}
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def _problem_from_pydantic(err: Any) -> ConfigProblem:
+    path = ".".join(str(part) for part in err.get("loc", ()))
+    kind = err.get("type", "")
+    if kind == "extra_forbidden":
+        return ConfigProblem(path, "unknown key")
+    message = err.get("msg", "invalid value")
+    if "input" in err and kind not in ("missing",) and not isinstance(err["input"], dict):
+        message = f"{message} (got {err['input']!r})"
+    return ConfigProblem(path, message)

@@ -1,0 +1,297 @@
+"""Typed configuration: pydantic models that mirror the YAML files one to one.
+
+Every field carries its documentation (`description=`) so that `agentrm-ray config show
+--explain` and the JSON schema explain the file without a separate manual. Unknown keys are
+rejected (`extra="forbid"`) so a typo never silently falls back to a default.
+Cross-field rules (impossible combinations) live in `validation.py`, not here, so each rule can
+name the exact dotted field it blames.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Section(BaseModel):
+    """Base of every config section: strict about unknown keys, assignment re-validated."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+# --------------------------------------------------------------------------- ray
+class RayConfig(_Section):
+    address: str | None = Field(
+        None,
+        description=(
+            "Ray cluster to connect to ('auto', 'ray://host:10001', 'host:6379'). Empty starts a "
+            "local cluster, unless RAY_ADDRESS is set (as under `ray job submit`)."
+        ),
+    )
+    num_cpus: int | None = Field(
+        None, ge=1, description="CPUs of a locally started cluster (default: all of this machine)."
+    )
+    num_gpus: int | None = Field(
+        None, ge=0, description="GPUs of a locally started cluster (default: detected)."
+    )
+    loopback_only: bool = Field(
+        True,
+        description="Bind every listener of a locally started cluster to 127.0.0.1 only.",
+    )
+    namespace: str = Field("agentrm", description="Ray namespace for named actors.")
+    include_dashboard: bool = Field(
+        False, description="Start the Ray dashboard with a local cluster (on loopback)."
+    )
+    object_store_memory_mb: int | None = Field(
+        None, ge=75, description="Object store size of a local cluster in MiB (default: Ray's)."
+    )
+
+
+# ------------------------------------------------------------------------ policy
+class PolicyBackend(str, Enum):
+    vllm = "vllm"
+    hf = "hf"
+    openai = "openai"
+
+
+class SamplingConfig(_Section):
+    temperature: float = Field(0.7, ge=0.0, description="Sampling temperature; 0 is greedy.")
+    top_p: float = Field(1.0, gt=0.0, le=1.0, description="Nucleus sampling mass.")
+    max_tokens: int = Field(
+        96, ge=1, description="Most tokens one policy turn (Thought + Action) may generate."
+    )
+    stop: list[str] = Field(
+        default_factory=lambda: ["\nObservation:", "\nobservation:"],
+        description="Stop strings: the policy must not write the environment's reply itself.",
+    )
+
+
+class OpenAIEndpointConfig(_Section):
+    base_url: str | None = Field(
+        None, description="Base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1."
+    )
+    api_key_env: str = Field(
+        "OPENAI_API_KEY", description="Environment variable that holds the API key (if any)."
+    )
+    timeout_s: float = Field(60.0, gt=0, description="Per-request timeout in seconds.")
+    max_retries: int = Field(3, ge=0, description="Retries with backoff on transient errors.")
+
+
+class PolicyConfig(_Section):
+    backend: PolicyBackend = Field(
+        PolicyBackend.hf, description="Generation backend: vllm, hf (transformers) or openai."
+    )
+    model: str = Field(
+        "smollm2-135m",
+        description="Model: a short name known to `agentrm-ray models`, or a local HF directory.",
+    )
+    dtype: str = Field("float32", description="Weights dtype (float32, bfloat16, float16).")
+    max_model_len: int = Field(2048, ge=64, description="Context length in tokens.")
+    replicas: int = Field(1, ge=1, description="Number of policy replicas (Ray actors).")
+    num_cpus_per_replica: float = Field(1.0, ge=0, description="CPUs reserved per replica.")
+    num_gpus_per_replica: float = Field(0.0, ge=0, description="GPUs reserved per replica.")
+    tensor_parallel_size: int = Field(
+        1, ge=1, description="vLLM tensor parallelism (GPUs one replica spans)."
+    )
+    request_timeout_s: float = Field(
+        300.0, gt=0, description="A request slower than this is retried on another replica."
+    )
+    sampling: SamplingConfig = Field(default_factory=SamplingConfig)
+    openai: OpenAIEndpointConfig = Field(default_factory=OpenAIEndpointConfig)
+
+
+# ------------------------------------------------------------------------ reward
+class RewardMethod(str, Enum):
+    none = "none"
+    value = "value"
+    implicit = "implicit"
+    judge = "judge"
+    oracle = "oracle"
+
+
+class RewardConfig(_Section):
+    method: RewardMethod = Field(
+        RewardMethod.value,
+        description=(
+            "How states are scored: value (LM + scalar head), implicit (beta*log pi/pi_ref), "
+            "judge (an LLM), oracle (the env's expert: an upper bound), none."
+        ),
+    )
+    model: str | None = Field(
+        None,
+        description="RM checkpoint (HF directory) or short model name; empty uses policy.model.",
+    )
+    reference_model: str | None = Field(
+        None, description="Implicit RM only: the frozen reference model (default: policy.model)."
+    )
+    beta: float = Field(0.05, gt=0, description="Implicit RM only: the beta of beta*log ratio.")
+    replicas: int = Field(1, ge=1, description="Number of RM replicas (Ray actors).")
+    num_cpus_per_replica: float = Field(1.0, ge=0, description="CPUs reserved per replica.")
+    num_gpus_per_replica: float = Field(0.0, ge=0, description="GPUs reserved per replica.")
+    max_batch_size: int = Field(16, ge=1, description="Most states scored in one forward pass.")
+    max_length: int = Field(2048, ge=64, description="RM input is truncated from the left here.")
+
+
+# ------------------------------------------------------------------------- tasks
+class TasksConfig(_Section):
+    suite: str = Field(
+        "default",
+        description="Task suite: a name under configs/suites/ or a path to a suite YAML file.",
+    )
+    families: list[str] | None = Field(
+        None, description="Only these env families of the suite (default: all)."
+    )
+    splits: list[str] = Field(
+        default_factory=lambda: ["test"], description="Splits of the suite to run."
+    )
+    limit_per_family: int | None = Field(
+        None, ge=1, description="Cap on tasks per family and split (for quick runs)."
+    )
+    max_steps: int = Field(15, ge=1, description="Most agent turns per episode.")
+
+
+class EnvWorkersConfig(_Section):
+    workers: int = Field(1, ge=1, description="Number of env worker actors.")
+    num_cpus_per_worker: float = Field(0.5, ge=0, description="CPUs reserved per env worker.")
+    max_sessions_per_worker: int = Field(
+        256, ge=1, description="Live env sessions per worker before idle ones are evicted."
+    )
+    idle_timeout_s: float = Field(600.0, gt=0, description="Idle sessions older than this close.")
+
+
+# ------------------------------------------------------------------------ search
+class SearchStrategy(str, Enum):
+    greedy = "greedy"
+    best_of_n = "best_of_n"
+    beam = "beam"
+    mcts = "mcts"
+
+
+class ScoreAggregate(str, Enum):
+    last = "last"
+    min = "min"
+    mean = "mean"
+    product = "product"
+
+
+class BestOfNConfig(_Section):
+    n: int = Field(4, ge=1, description="Independent sampled trajectories per task.")
+    aggregate: ScoreAggregate = Field(
+        ScoreAggregate.last,
+        description="How step scores rank a trajectory (last, min, mean, product).",
+    )
+
+
+class BeamConfig(_Section):
+    width: int = Field(2, ge=1, description="W1: states kept after every step.")
+    expansions: int = Field(2, ge=1, description="W2: candidate actions sampled per kept state.")
+
+
+class MCTSConfig(_Section):
+    iterations: int = Field(16, ge=1, description="Selection-expansion-simulation rounds per task.")
+    expansions: int = Field(3, ge=1, description="Actions sampled when a node is expanded.")
+    exploration: float = Field(1.0, ge=0, description="UCB exploration constant.")
+    min_visits: int = Field(
+        2, ge=1, description="Labelling drops nodes visited fewer times than this."
+    )
+
+
+class SearchConfig(_Section):
+    strategy: SearchStrategy = Field(SearchStrategy.greedy, description="Search strategy.")
+    max_concurrent_tasks: int = Field(
+        4, ge=1, description="Task searches in flight at once across the cluster."
+    )
+    task_retries: int = Field(
+        2, ge=0, description="Retries of a task whose search failed before it is marked failed."
+    )
+    best_of_n: BestOfNConfig = Field(default_factory=BestOfNConfig)
+    beam: BeamConfig = Field(default_factory=BeamConfig)
+    mcts: MCTSConfig = Field(default_factory=MCTSConfig)
+
+
+# ------------------------------------------------------------------------- train
+class TrainKind(str, Enum):
+    rm_explicit = "rm-explicit"
+    rm_implicit = "rm-implicit"
+    policy_sft = "policy-sft"
+
+
+class Precision(str, Enum):
+    fp32 = "fp32"
+    bf16 = "bf16"
+    fp16 = "fp16"
+
+
+class TrainConfig(_Section):
+    kind: TrainKind = Field(TrainKind.rm_explicit, description="What `train` fine-tunes.")
+    dataset: str | None = Field(
+        None, description="Training set (Parquet directory); default: <output.dir>/data/<kind>."
+    )
+    base_model: str | None = Field(
+        None, description="Backbone to fine-tune; default: policy.model."
+    )
+    num_workers: int = Field(2, ge=1, description="Ray Train workers (data-parallel ranks).")
+    use_gpu: bool = Field(False, description="Train on GPUs (one or more per worker).")
+    gpus_per_worker: float = Field(0.0, ge=0, description="GPUs per worker when use_gpu.")
+    cpus_per_worker: float = Field(1.0, ge=0, description="CPUs per worker.")
+    zero_stage: int = Field(1, ge=0, le=3, description="DeepSpeed ZeRO stage (0-3).")
+    offload_optimizer: bool = Field(False, description="ZeRO optimizer state offload to CPU.")
+    precision: Precision = Field(Precision.fp32, description="Training precision.")
+    learning_rate: float = Field(1e-5, gt=0, description="Peak learning rate.")
+    epochs: float = Field(2.0, gt=0, description="Passes over the training set.")
+    batch_size_per_worker: int = Field(4, ge=1, description="Micro-batch per worker.")
+    gradient_accumulation: int = Field(1, ge=1, description="Micro-batches per optimizer step.")
+    max_length: int = Field(1024, ge=32, description="Training sequences are truncated here.")
+    beta: float = Field(0.05, gt=0, description="Implicit RM: beta of the log-ratio reward.")
+    checkpoint_every_steps: int = Field(50, ge=1, description="Ray Train checkpoint period.")
+
+
+# ------------------------------------------------------------------------- serve
+class AutoscalingConfig(_Section):
+    min_replicas: int = Field(1, ge=0, description="Fewest search replicas.")
+    max_replicas: int = Field(1, ge=1, description="Most search replicas.")
+    target_ongoing_requests: float = Field(
+        4.0, gt=0, description="Requests per replica the autoscaler aims for."
+    )
+
+
+class ServeConfig(_Section):
+    host: str = Field("127.0.0.1", description="HTTP bind address (loopback by default).")
+    port: int = Field(8000, ge=1, le=65535, description="HTTP port.")
+    route_prefix: str = Field("/", description="Route prefix of the application.")
+    auth_token_env: str | None = Field(
+        None, description="If set, requests need `Authorization: Bearer $<this env var>`."
+    )
+    max_request_bytes: int = Field(1_000_000, ge=1024, description="Largest accepted body.")
+    autoscaling: AutoscalingConfig = Field(default_factory=AutoscalingConfig)
+
+
+# ------------------------------------------------------------------------ output
+class OutputConfig(_Section):
+    dir: str = Field("runs/default", description="Directory for results, trees and summaries.")
+    force: bool = Field(
+        False, description="Reuse an output directory that holds a run of a different config."
+    )
+    save_trees: bool = Field(False, description="Also write every search tree (large).")
+
+
+# -------------------------------------------------------------------------- root
+class RootConfig(_Section):
+    """The whole configuration of a run: one YAML file, one object."""
+
+    seed: int = Field(0, description="Seed of every random choice (tasks, sampling, search).")
+    ray: RayConfig = Field(default_factory=RayConfig)
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    reward: RewardConfig = Field(default_factory=RewardConfig)
+    tasks: TasksConfig = Field(default_factory=TasksConfig)
+    envs: EnvWorkersConfig = Field(default_factory=EnvWorkersConfig)
+    search: SearchConfig = Field(default_factory=SearchConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    serve: ServeConfig = Field(default_factory=ServeConfig)
+    output: OutputConfig = Field(default_factory=OutputConfig)
+
+    def to_yaml_dict(self) -> dict[str, Any]:
+        """Plain data (enums as strings) in field order, ready for yaml.safe_dump."""
+        return self.model_dump(mode="json")

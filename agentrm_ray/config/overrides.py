@@ -1,0 +1,54 @@
+"""Dotted-key overrides (`--set search.beam.width=4`) applied to raw config data.
+
+Values are parsed as YAML scalars/flow collections, so `4` is an int, `true` a bool,
+`[a, b]` a list and `null` clears a field — the same spelling as in the YAML file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from agentrm_ray.config.errors import ConfigError, ConfigProblem
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Split `a.b.c=value` into its dotted key and parsed value."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError([ConfigProblem(text, "override must look like dotted.key=value")])
+    if any(not part for part in key.split(".")):
+        raise ConfigError([ConfigProblem(key, "empty component in dotted key")])
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError as exc:
+        raise ConfigError([ConfigProblem(key, f"value {raw!r} is not valid YAML: {exc}")]) from exc
+    return key, value
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Return a copy of `data` with every override set; intermediate sections are created.
+
+    Whether a key exists is left to validation, which reports unknown keys with their path.
+    """
+    result = _deep_copy(data)
+    for text in overrides:
+        key, value = parse_override(text)
+        parts = key.split(".")
+        node = result
+        for depth, part in enumerate(parts[:-1]):
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            elif not isinstance(child, dict):
+                where = ".".join(parts[: depth + 1])
+                raise ConfigError([ConfigProblem(key, f"{where} is a value, not a section")])
+            node = child
+        node[parts[-1]] = value
+    return result
+
+
+def _deep_copy(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: _deep_copy(v) if isinstance(v, dict) else v for k, v in data.items()}

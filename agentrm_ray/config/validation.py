@@ -1,0 +1,83 @@
+"""Cross-field rules: combinations each field allows alone but that cannot run together.
+
+Each rule returns the dotted path it blames; `load_config` raises them all at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from agentrm_ray.config.errors import ConfigProblem
+from agentrm_ray.config.models import PolicyBackend, RewardMethod, RootConfig, SearchStrategy
+
+_NEEDS_RM = {SearchStrategy.best_of_n, SearchStrategy.beam}
+
+
+def _strategy_needs_reward(cfg: RootConfig) -> list[ConfigProblem]:
+    if cfg.search.strategy in _NEEDS_RM and cfg.reward.method is RewardMethod.none:
+        return [
+            ConfigProblem(
+                "reward.method",
+                f"search.strategy={cfg.search.strategy.value} ranks states with a reward model; "
+                "choose value, implicit, judge or oracle",
+            )
+        ]
+    return []
+
+
+def _openai_needs_url(cfg: RootConfig) -> list[ConfigProblem]:
+    if cfg.policy.backend is PolicyBackend.openai and not cfg.policy.openai.base_url:
+        return [ConfigProblem("policy.openai.base_url", "required when policy.backend=openai")]
+    return []
+
+
+def _tensor_parallel_needs_gpus(cfg: RootConfig) -> list[ConfigProblem]:
+    p = cfg.policy
+    if p.tensor_parallel_size > 1 and p.backend is not PolicyBackend.vllm:
+        return [
+            ConfigProblem("policy.tensor_parallel_size", "only the vllm backend shards a model")
+        ]
+    if p.tensor_parallel_size > 1 and p.num_gpus_per_replica < p.tensor_parallel_size:
+        return [
+            ConfigProblem(
+                "policy.num_gpus_per_replica",
+                f"tensor_parallel_size={p.tensor_parallel_size} needs at least that many GPUs "
+                "per replica",
+            )
+        ]
+    return []
+
+
+def _train_gpus(cfg: RootConfig) -> list[ConfigProblem]:
+    t = cfg.train
+    if t.gpus_per_worker > 0 and not t.use_gpu:
+        return [ConfigProblem("train.gpus_per_worker", "set train.use_gpu=true to use GPUs")]
+    if t.offload_optimizer and t.zero_stage == 0:
+        return [ConfigProblem("train.offload_optimizer", "optimizer offload needs zero_stage >= 1")]
+    return []
+
+
+def _autoscaling_bounds(cfg: RootConfig) -> list[ConfigProblem]:
+    a = cfg.serve.autoscaling
+    if a.min_replicas > a.max_replicas:
+        return [
+            ConfigProblem(
+                "serve.autoscaling.min_replicas",
+                f"{a.min_replicas} exceeds max_replicas={a.max_replicas}",
+            )
+        ]
+    return []
+
+
+RULES: tuple[Callable[[RootConfig], list[ConfigProblem]], ...] = (
+    _strategy_needs_reward,
+    _openai_needs_url,
+    _tensor_parallel_needs_gpus,
+    _train_gpus,
+    _autoscaling_bounds,
+)
+
+
+def check_combinations(cfg: RootConfig) -> list[ConfigProblem]:
+    """Every cross-field problem of a config that passed field validation."""
+    return [problem for rule in RULES for problem in rule(cfg)]

@@ -1,0 +1,80 @@
+"""Which env families exist, registering them with gymnasium, and making envs by id.
+
+Families are found by module name in `FAMILY_MODULES`; each module exposes `FAMILY`, a
+`FamilySpec`. A family whose optional dependency is missing stays listed, as unavailable,
+with the extra that installs it — rather than disappearing from `agentrm-ray envs list`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium as gym
+
+from agentrm_ray.envs.base import TextEnv
+from agentrm_ray.envs.errors import EnvUnavailableError, UnknownEnvError
+from agentrm_ray.envs.suites import FamilySpec
+
+FAMILY_MODULES: tuple[str, ...] = (
+    "agentrm_ray.envs.maze.family",
+)
+
+
+@dataclass(frozen=True)
+class FamilyStatus:
+    spec: FamilySpec
+    available: bool
+    reason: str = ""
+
+
+def family_statuses() -> list[FamilyStatus]:
+    """Every known family, registered with gymnasium, with whether it can run here."""
+    statuses = []
+    for module_name in FAMILY_MODULES:
+        spec: FamilySpec = importlib.import_module(module_name).FAMILY
+        missing = [m for m in spec.requires if importlib.util.find_spec(m) is None]
+        reason = ""
+        if missing:
+            hint = f" (pip install 'agentrm-ray[{spec.extra}]')" if spec.extra else ""
+            reason = f"needs {', '.join(missing)}{hint}"
+        _register(spec)
+        statuses.append(FamilyStatus(spec, not missing, reason))
+    return statuses
+
+
+def families() -> dict[str, FamilySpec]:
+    """Family name -> spec, for all families (available or not)."""
+    return {s.spec.name: s.spec for s in family_statuses()}
+
+
+def family_by_env_id(env_id: str) -> FamilySpec:
+    """The family of an env id (or of a bare family name); unknown ids list the valid ones."""
+    statuses = family_statuses()
+    for status in statuses:
+        if env_id in (status.spec.env_id, status.spec.name):
+            if not status.available:
+                raise EnvUnavailableError(f"env {env_id!r} is not available: {status.reason}")
+            return status.spec
+    valid = ", ".join(s.spec.env_id for s in statuses)
+    raise UnknownEnvError(f"unknown env id {env_id!r}; valid ids: {valid}")
+
+
+def make_env(env_id: str, **kwargs: Any) -> TextEnv:
+    """Create an env by id or family name; returns the unwrapped TextEnv (fork/oracle API)."""
+    spec = family_by_env_id(env_id)
+    env = gym.make(spec.env_id, **kwargs)
+    return env.unwrapped  # type: ignore[return-value]
+
+
+def _register(spec: FamilySpec) -> None:
+    if spec.env_id not in gym.registry:
+        gym.register(
+            id=spec.env_id,
+            entry_point=spec.entry_point,
+            kwargs=dict(spec.env_kwargs),
+            disable_env_checker=False,
+            order_enforce=True,
+        )

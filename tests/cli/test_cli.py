@@ -1,0 +1,107 @@
+"""The CLI as a user runs it: help, config errors without tracebacks, env listing and play."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from agentrm_ray.cli.main import app
+
+runner = CliRunner()
+
+
+def test_help_lists_every_command() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("config", "envs", "demo", "version"):
+        assert command in result.output
+
+
+def test_config_show_prints_valid_yaml_with_overrides() -> None:
+    result = runner.invoke(app, ["config", "show", "--set", "search.beam.width=5"])
+    assert result.exit_code == 0, result.output
+    data = yaml.safe_load(result.output)
+    assert data["search"]["beam"]["width"] == 5
+
+
+def test_config_show_explain_documents_fields() -> None:
+    result = runner.invoke(app, ["config", "show", "--explain"], env={"COLUMNS": "250"})
+    assert result.exit_code == 0
+    assert "search.beam.width" in result.output and "W1" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (["--set", "search.beam.width=-1"], "search.beam.width"),
+        (["--set", "serach.beam.width=2"], "serach"),
+        (["--set", "search.best_of_n.n=abc"], "search.best_of_n.n"),
+        (["--set", "novalue"], "novalue"),
+    ],
+)
+def test_config_errors_exit_2_naming_the_field_without_traceback(
+    args: list[str], field: str
+) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "agentrm_ray.cli.main", "config", "show", *args],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2
+    assert field in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_config_file_error_names_file_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("search:\n  strategy: beam\nreward:\n  method: none\n")
+    result = runner.invoke(app, ["config", "validate", "--config", str(path)])
+    assert result.exit_code == 2
+    assert "reward.method" in result.output and str(path) in result.output
+
+
+def test_envs_list_shows_registered_envs() -> None:
+    result = runner.invoke(app, ["envs", "list"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "agentrm/Maze-v0" in result.output
+
+
+def test_envs_play_oracle_prints_a_successful_trajectory() -> None:
+    result = runner.invoke(
+        app, ["envs", "play", "agentrm/Maze-v0", "--task", "double-t-00", "--oracle"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "> move" in result.output and "success after" in result.output
+
+
+def test_envs_play_reads_actions_typed_by_a_person() -> None:
+    typed = "?\nmove down\nfly\nquit\n"
+    result = runner.invoke(app, ["envs", "play", "maze", "--task", "double-t-00"], input=typed)
+    assert result.exit_code == 0, result.output
+    assert "move up, move down" in result.output  # '?' listed the actions
+    assert "Invalid action: 'fly'" in result.output
+    assert "not solved after 2 steps" in result.output
+
+
+def test_envs_play_unknown_env_lists_valid_ids() -> None:
+    result = runner.invoke(app, ["envs", "play", "agentrm/Nope-v0"])
+    assert result.exit_code == 2
+    assert "unknown env id" in result.output and "agentrm/Maze-v0" in result.output
+
+
+@pytest.mark.integration
+def test_demo_runs_on_local_ray_and_exits_zero() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "agentrm_ray.cli.main", "demo"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "started locally" in proc.stdout and "127.0.0.1" in proc.stdout
+    assert "agentrm/Maze-v0" in proc.stdout and "solved" in proc.stdout

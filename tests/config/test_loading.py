@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from agentrm_ray.config import ConfigError, RootConfig, config_hash, load_config
+from agentrm_ray.config.models import SearchStrategy
+
+
+def _write(tmp_path: Path, data: dict) -> Path:
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_embedded_default_loads_and_matches_model_defaults_where_unset() -> None:
+    cfg = load_config()
+    assert isinstance(cfg, RootConfig)
+    assert cfg.ray.loopback_only is True and cfg.ray.address is None
+    assert cfg.serve.host == "127.0.0.1"
+    assert cfg.policy.model == "smollm2-135m"
+
+
+def test_yaml_file_round_trips_through_the_model(tmp_path: Path) -> None:
+    cfg = load_config(overrides=["search.strategy=beam", "search.beam.width=3"])
+    again = load_config(_write(tmp_path, cfg.to_yaml_dict()))
+    assert again == cfg
+
+
+def test_dotted_overrides_are_typed_yaml_values() -> None:
+    cfg = load_config(
+        overrides=[
+            "search.beam.width=4",
+            "tasks.families=[maze, babyai]",
+            "ray.num_cpus=null",
+            "policy.sampling.temperature=0",
+            "ray.include_dashboard=true",
+        ]
+    )
+    assert cfg.search.beam.width == 4
+    assert cfg.tasks.families == ["maze", "babyai"]
+    assert cfg.ray.num_cpus is None and cfg.ray.include_dashboard is True
+    assert cfg.policy.sampling.temperature == 0.0
+
+
+@pytest.mark.parametrize(
+    ("overrides", "path", "fragment"),
+    [
+        (["search.beam.width=0"], "search.beam.width", "greater than or equal to 1"),
+        (["search.beam.widht=2"], "search.beam.widht", "unknown key"),
+        (["policy.backend=tgi"], "policy.backend", "'vllm', 'hf' or 'openai'"),
+        (["search.best_of_n.n=many"], "search.best_of_n.n", "valid integer"),
+        (["tasks.splits=test"], "tasks.splits", "valid list"),
+        (["search.strategy=beam", "reward.method=none"], "reward.method", "ranks states"),
+        (["policy.backend=openai"], "policy.openai.base_url", "required"),
+        (["train.gpus_per_worker=1"], "train.gpus_per_worker", "use_gpu"),
+        (["policy.tensor_parallel_size=2"], "policy.tensor_parallel_size", "vllm"),
+        (
+            ["policy.backend=vllm", "policy.tensor_parallel_size=2"],
+            "policy.num_gpus_per_replica",
+            "GPUs",
+        ),
+        (["serve.autoscaling.min_replicas=3"], "serve.autoscaling.min_replicas", "max_replicas"),
+        (["search.beam=3"], "search.beam", "valid dictionary"),
+        (["search.beam.width.x=3"], "search.beam.width.x", "is a value"),
+    ],
+)
+def test_bad_values_name_the_dotted_field(overrides: list[str], path: str, fragment: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(overrides=overrides)
+    paths = [p.path for p in info.value.problems]
+    assert path in paths, paths
+    assert fragment in str(info.value)
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(overrides=["search.beam.width=0", "seed=x", "nope=1"])
+    assert {p.path for p in info.value.problems} == {"search.beam.width", "seed", "nope"}
+
+
+def test_malformed_override_and_yaml_are_config_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"dotted\.key=value"):
+        load_config(overrides=["search.beam.width"])
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("search: [unclosed")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(bad)
+    with pytest.raises(ConfigError, match="neither a file nor a bundled config"):
+        load_config("no-such-config")
+
+
+def test_unknown_key_in_a_file_is_named(tmp_path: Path) -> None:
+    path = _write(tmp_path, {"search": {"beam": {"width": 2, "W2": 3}}})
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert [p.path for p in info.value.problems] == ["search.beam.W2"]
+    assert str(path) in str(info.value)
+
+
+def test_config_hash_ignores_where_it_runs_but_not_what_it_computes() -> None:
+    base = load_config()
+    assert config_hash(base) == config_hash(
+        load_config(overrides=["output.dir=/tmp/x", "ray.num_cpus=1"])
+    )
+    assert config_hash(base) != config_hash(load_config(overrides=["seed=1"]))
+    assert config_hash(base) != config_hash(
+        load_config(overrides=[f"search.strategy={SearchStrategy.beam.value}"])
+    )
+
+
+def test_every_field_is_documented() -> None:
+    from pydantic import BaseModel
+
+    def walk(model: type[BaseModel], prefix: str) -> list[str]:
+        missing = []
+        for name, field in model.model_fields.items():
+            ann = field.annotation
+            if isinstance(ann, type) and issubclass(ann, BaseModel):
+                missing += walk(ann, f"{prefix}{name}.")
+            elif not field.description:
+                missing.append(prefix + name)
+        return missing
+
+    assert walk(RootConfig, "") == []

@@ -1,0 +1,63 @@
+"""The runtime starts a real local Ray cluster whose listeners are all on loopback."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+
+import psutil
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def _is_loopback(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback
+
+
+def listening_sockets_of_process_tree(root_pid: int) -> list[tuple[str, int, str]]:
+    """(address, port, process name) of every listening inet socket of root_pid and its children."""
+    root = psutil.Process(root_pid)
+    found = []
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            conns = proc.net_connections(kind="inet")
+            name = proc.name()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        found += [(c.laddr.ip, c.laddr.port, name) for c in conns if c.status == psutil.CONN_LISTEN]
+    return found
+
+
+def test_local_ray_listens_only_on_loopback(ray_cluster) -> None:
+    import ray
+
+    @ray.remote
+    def ping() -> str:
+        return "pong"
+
+    assert ray.get(ping.remote()) == "pong"  # workers are up, so their servers are listening
+    assert ray_cluster.started_locally and ray_cluster.node_ip == "127.0.0.1"
+    sockets = listening_sockets_of_process_tree(os.getpid())
+    names = {name for _, _, name in sockets}
+    assert any("gcs_server" in n for n in names) and any("raylet" in n for n in names), names
+    exposed = [s for s in sockets if not _is_loopback(s[0])]
+    assert exposed == [], f"listeners off loopback: {exposed}"
+
+
+def test_cluster_resources_are_reported(ray_cluster) -> None:
+    assert ray_cluster.resources.get("CPU") == 2.0
+
+
+def test_ray_address_env_means_join_not_start(monkeypatch) -> None:
+    from agentrm_ray.config.models import RayConfig
+    from agentrm_ray.runtime import cluster_address_from_env
+
+    monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:6379")
+    assert cluster_address_from_env(RayConfig()) == "127.0.0.1:6379"
+    assert cluster_address_from_env(RayConfig(address="auto")) == "auto"
+    monkeypatch.delenv("RAY_ADDRESS")
+    assert cluster_address_from_env(RayConfig()) is None
