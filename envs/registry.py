@@ -20,6 +20,16 @@ from agentrm_ray.envs.suites import FamilySpec
 
 FAMILY_MODULES: tuple[str, ...] = (
     "agentrm_ray.envs.maze.family",
+    "agentrm_ray.envs.tools.query_family",
+    "agentrm_ray.envs.tools.operation_family",
+    "agentrm_ray.envs.babyai.family",
+    "agentrm_ray.envs.textcraft.family",
+    "agentrm_ray.envs.agentgym.family",
+    "agentrm_ray.envs.alfworld.family",
+    "agentrm_ray.envs.webshop.family",
+    "agentrm_ray.envs.pddl.family",
+    "agentrm_ray.envs.sciworld.family",
+    "agentrm_ray.envs.twx.family",
 )
 
 

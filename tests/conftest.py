@@ -19,3 +19,27 @@ def ray_cluster() -> Iterator[object]:
     runtime = start_ray(RayConfig(num_cpus=2))
     yield runtime
     stop_ray()
+
+
+@pytest.fixture(scope="session")
+def tiny_model() -> str:
+    """A tiny random Llama (causal LM) with SmolLM2's tokenizer, built offline once."""
+    from agentrm_ray.models.tiny import tiny_llama
+
+    return str(tiny_llama(seed=0))
+
+
+@pytest.fixture(scope="session")
+def tiny_model_b() -> str:
+    """A second tiny causal LM with other random weights (e.g. a policy vs its reference)."""
+    from agentrm_ray.models.tiny import tiny_llama
+
+    return str(tiny_llama(seed=1))
+
+
+@pytest.fixture(scope="session")
+def tiny_value_model() -> str:
+    """A tiny random Llama with a one-label value head."""
+    from agentrm_ray.models.tiny import tiny_llama
+
+    return str(tiny_llama(seed=0, with_value_head=True))

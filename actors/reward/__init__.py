@@ -1,0 +1,1 @@
+"""Reward-model replicas: value head, implicit (beta * log ratio) and LLM-judge scoring."""

@@ -1,0 +1,52 @@
+"""The interface of a scoring method and the settings it is built from."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+from agentrm_ray.actors.reward.api import RMState, ScoreResult
+
+
+@dataclass(frozen=True)
+class RewardSettings:
+    """Plain, picklable settings of one RM replica (derived from the `reward` config)."""
+
+    model_path: str
+    reference_path: str | None = None
+    beta: float = 0.05
+    dtype: str = "float32"
+    max_length: int = 2048
+    max_batch_size: int = 16
+    num_threads: int = 1
+    judge_backend: str = "hf"
+    seed: int = 0
+
+
+class ScoringMethod(ABC):
+    """Scores batches of states synchronously (the worker runs it in a thread, batched)."""
+
+    is_async = False
+
+    def __init__(self, settings: RewardSettings) -> None:
+        self.settings = settings
+
+    @abstractmethod
+    def load(self) -> None:
+        """Load models (slow; once, inside the actor)."""
+
+    @abstractmethod
+    def score_batch(self, states: list[RMState]) -> list[ScoreResult]:
+        """Score states; one result per state, in order."""
+
+
+class AsyncScoringMethod(ScoringMethod):
+    """A method that scores through an async backend (batched there), e.g. the judge."""
+
+    is_async = True
+
+    async def start(self) -> None:
+        """Start the backend inside the actor's event loop."""
+
+    async def score_async(self, states: list[RMState]) -> list[ScoreResult]:
+        raise NotImplementedError

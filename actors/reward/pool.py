@@ -1,0 +1,63 @@
+"""A pool of RM replicas (routing and failover: see `replicas.py`)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from agentrm_ray.actors.replicas import ReplicaSet, replica_options
+from agentrm_ray.actors.reward.api import RMState, ScoreResult
+from agentrm_ray.actors.reward.methods import RewardSettings
+from agentrm_ray.actors.reward.worker import RewardWorker
+from agentrm_ray.config.models import RewardConfig, RootConfig
+from agentrm_ray.models import resolve_model
+
+
+def reward_settings(cfg: RootConfig) -> RewardSettings:
+    """Settings of one RM replica; model names resolve (or fail) before any actor starts."""
+    r: RewardConfig = cfg.reward
+    model = resolve_model(r.model or cfg.policy.model, field="reward.model")
+    reference = None
+    if r.method.value == "implicit":
+        reference = str(
+            resolve_model(r.reference_model or cfg.policy.model, field="reward.reference_model")
+        )
+    return RewardSettings(
+        model_path=str(model),
+        reference_path=reference,
+        beta=r.beta,
+        dtype=cfg.policy.dtype,
+        max_length=r.max_length,
+        max_batch_size=r.max_batch_size,
+        num_threads=max(1, math.floor(r.num_cpus_per_replica)),
+        seed=cfg.seed,
+    )
+
+
+class RewardPool:
+    def __init__(
+        self, cfg: RootConfig, name: str = "reward", settings: RewardSettings | None = None
+    ) -> None:
+        self.cfg = cfg.reward
+        self.method = cfg.reward.method.value
+        self.settings = settings or reward_settings(cfg)
+        self.replica_set = ReplicaSet(name, cfg.policy.request_timeout_s, cfg.reward.replicas + 2)
+
+    async def start(self) -> None:
+        options = replica_options(self.cfg.num_cpus_per_replica, self.cfg.num_gpus_per_replica)
+        for i in range(self.cfg.replicas):
+            name = f"{self.replica_set.name}-{i}"
+            handle = RewardWorker.options(**options).remote(self.method, self.settings, name)
+            self.replica_set.add(name, handle)
+        await self.replica_set.broadcast("start")
+
+    async def score(
+        self, states: list[RMState], affinity_key: str | None = None
+    ) -> list[ScoreResult]:
+        return await self.replica_set.call("score", states, affinity_key=affinity_key)
+
+    async def stats(self) -> list[dict[str, Any]]:
+        return await self.replica_set.broadcast("stats")
+
+    async def shutdown(self) -> None:
+        await self.replica_set.shutdown()

@@ -1,0 +1,113 @@
+"""`agentrm-ray run`: search a task suite and write results, resumably."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from agentrm_ray.cli.common import ConfigOption, SetOption, resolve_config, stdout, user_errors
+from agentrm_ray.config.models import SearchStrategy
+
+
+def run(
+    config: ConfigOption = None,
+    set_: SetOption = None,
+    strategy: Annotated[
+        SearchStrategy | None, typer.Option(help="Search strategy (overrides search.strategy).")
+    ] = None,
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="Output directory (overrides output.dir).")
+    ] = None,
+    address: Annotated[
+        str | None,
+        typer.Option(help="Ray cluster to join (overrides ray.address; RAY_ADDRESS also works)."),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Use an output directory that holds another config's run."),
+    ] = False,
+) -> None:
+    """Search every task of the configured suite and stream results to the output directory.
+
+    Rerunning the same command resumes: finished tasks are skipped. Prints a summary table
+    per family and split (success, progress, cost) and writes summary.json / summary.md.
+    """
+    from agentrm_ray.data.results import RunStore
+    from agentrm_ray.runtime import ray_session
+    from agentrm_ray.search.stack import SearchStack, prepare_known_models
+    from agentrm_ray.tasks import select_tasks
+
+    overrides = list(set_ or [])
+    if strategy is not None:
+        overrides.append(f"search.strategy={strategy.value}")
+    if output is not None:
+        overrides.append(f"output.dir={output}")
+    if address is not None:
+        overrides.append(f"ray.address={address}")
+    with user_errors():
+        cfg = resolve_config(config, overrides)
+        selected = select_tasks(cfg.tasks)
+        store = RunStore.open(cfg.output.dir, cfg, force=force or cfg.output.force)
+        prepared = prepare_known_models(cfg)
+        stack = SearchStack(cfg)  # model paths are checked here, before Ray starts
+    for name in prepared:
+        stdout.print(f"prepared model {name}")
+    stdout.print(f"{cfg.search.strategy.value} on {len(selected.tasks)} tasks -> {store.root}")
+    with user_errors(), ray_session(cfg.ray):
+        results = asyncio.run(run_with_progress(cfg, stack, store, selected.tasks))
+    typer.echo(write_run_summary(store, results, selected.held_in, cfg.search.strategy.value))
+    failed = [r for r in results if r.failed]
+    if failed:
+        stdout.print(
+            f"{len(failed)} task(s) failed; reasons are in results.jsonl "
+            f"(e.g. {failed[0].task.task_id}: {failed[0].error})"
+        )
+
+
+def write_run_summary(store, results, held_in, title: str) -> str:
+    """Write summary.json/summary.md of a run; return the markdown table."""
+    from agentrm_ray.data.summary import markdown_table, summarize
+
+    summary = summarize(results, held_in)
+    table = markdown_table(summary, f"{title} ({store.config_hash})")
+    store.write_summary(summary, table)
+    return table
+
+
+async def run_with_progress(cfg, stack, store, tasks, start_stack: bool = True):
+    """Run the coordinator over `tasks` with a progress bar (starting the stack if asked)."""
+    from agentrm_ray.search.coordinator import Coordinator
+
+    columns = [
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[stats]}"),
+        TimeRemainingColumn(),
+    ]
+    with Progress(*columns, console=stdout, transient=False) as bar:
+        bar_id = bar.add_task("starting actors", total=len(tasks), stats="")
+        if start_stack:
+            await stack.start()
+        bar.update(bar_id, description=cfg.search.strategy.value)
+
+        def on_result(result, progress) -> None:
+            rate = progress.succeeded / max(1, progress.done - progress.skipped)
+            bar.update(
+                bar_id,
+                completed=progress.done,
+                stats=f"success {rate:.0%}  {progress.tokens_per_s:.0f} tok/s"
+                f"  failed {progress.failed}",
+            )
+
+        coordinator = Coordinator(cfg, stack.expander_factory(), store, on_result)
+        try:
+            results = await coordinator.run(tasks)
+            bar.update(bar_id, completed=len(tasks))
+        finally:
+            if start_stack:
+                await stack.shutdown()
+    return results

@@ -1,0 +1,1 @@
+"""Every file format of the system: run results, summaries, trees, training sets."""

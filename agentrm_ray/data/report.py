@@ -1,0 +1,76 @@
+"""Reading finished runs back for comparison, and the test-time scaling plot."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agentrm_ray.errors import AgentRMError
+
+
+@dataclass(frozen=True)
+class LoadedRun:
+    path: Path
+    label: str
+    strategy: str
+    knob: float  # N for best_of_n, W1*W2 for beam, 1 for greedy: samples per step/task
+    summary: dict[str, Any]
+
+
+def load_run(path: str | Path) -> LoadedRun:
+    path = Path(path)
+    manifest, summary = path / "manifest.json", path / "summary.json"
+    if not manifest.is_file() or not summary.is_file():
+        raise AgentRMError(
+            f"{path} is not a finished run (needs manifest.json and summary.json;"
+            " run `agentrm-ray run` to completion first)"
+        )
+    config = json.loads(manifest.read_text())["config"]
+    search = config["search"]
+    strategy = search["strategy"]
+    if strategy == "best_of_n":
+        knob, label = search["best_of_n"]["n"], f"best_of_n N={search['best_of_n']['n']}"
+    elif strategy == "beam":
+        w1, w2 = search["beam"]["width"], search["beam"]["expansions"]
+        knob, label = w1 * w2, f"beam {w1}x{w2}"
+    else:
+        knob, label = 1, strategy
+    reward = config["reward"]["method"]
+    if strategy in ("best_of_n", "beam"):
+        label += f" ({reward})"
+    return LoadedRun(path, label, strategy, float(knob), json.loads(summary.read_text()))
+
+
+def plot_scaling(runs: list[LoadedRun], out: str | Path, key: str = "all/test") -> None:
+    """Success vs samples (N or W1*W2) and vs policy tokens per task, one line per strategy."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (by_knob, by_tokens) = plt.subplots(1, 2, figsize=(10, 4))
+    for strategy in sorted({r.strategy for r in runs}):
+        points = sorted(
+            (r.knob, r.summary["groups"].get(key))
+            for r in runs
+            if r.strategy == strategy and key in r.summary["groups"]
+        )
+        if not points:
+            continue
+        xs = [k for k, _ in points]
+        success = [100 * m["success"] for _, m in points]
+        tokens = [m["tokens_out"] / max(1, m["n"]) for _, m in points]
+        by_knob.plot(xs, success, marker="o", label=strategy)
+        by_tokens.plot(tokens, success, marker="o", label=strategy)
+    by_knob.set_xlabel("samples (N for Best-of-N, W1*W2 for beam)")
+    by_tokens.set_xlabel("policy tokens per task")
+    for ax in (by_knob, by_tokens):
+        ax.set_ylabel(f"success on {key} (%)")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle("test-time scaling")
+    fig.tight_layout()
+    fig.savefig(out, dpi=120)
+    plt.close(fig)

@@ -1,0 +1,105 @@
+"""A run's output directory: manifest, streamed results, summary.
+
+    <dir>/manifest.json   config (resolved), config hash, versions, creation time
+    <dir>/results.jsonl   one SearchResult per line, appended and flushed as tasks finish
+    <dir>/summary.json    per family/split metrics (and summary.md, a readable table)
+
+Resuming reads results.jsonl back (a line cut short by a kill is ignored, and rewritten when
+that task runs again). A directory holding a run of a different config is refused unless
+forced, so results of two configs never mix.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from agentrm_ray.config import RootConfig, config_hash
+from agentrm_ray.errors import AgentRMError
+from agentrm_ray.types import SearchResult
+from agentrm_ray.versions import library_versions
+
+MANIFEST = "manifest.json"
+RESULTS = "results.jsonl"
+
+
+class OutputDirError(AgentRMError):
+    """The output directory belongs to another run."""
+
+
+class RunStore:
+    def __init__(self, root: Path, config_hash: str) -> None:
+        self.root = root
+        self.config_hash = config_hash
+        self.results_path = root / RESULTS
+
+    @classmethod
+    def open(cls, root: str | Path, cfg: RootConfig, force: bool = False) -> RunStore:
+        """Create or reopen a run directory for `cfg` (refusing another config's run)."""
+        root = Path(root)
+        digest = config_hash(cfg)
+        manifest_path = root / MANIFEST
+        if manifest_path.is_file():
+            previous = json.loads(manifest_path.read_text())
+            if previous.get("config_hash") != digest and not force:
+                raise OutputDirError(
+                    f"output.dir {str(root)!r} holds a run of another config (hash "
+                    f"{previous.get('config_hash')}, this one {digest}); choose another "
+                    "--output, or pass --force to add to it anyway"
+                )
+        root.mkdir(parents=True, exist_ok=True)
+        manifest = {
+            "config_hash": digest,
+            "config": cfg.to_yaml_dict(),
+            "versions": library_versions(),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        if not manifest_path.is_file() or force:
+            _atomic_write(manifest_path, json.dumps(manifest, indent=2))
+        return cls(root, digest)
+
+    def load_results(self) -> list[SearchResult]:
+        """Every complete result line (the last one, if cut short by a kill, is skipped)."""
+        if not self.results_path.is_file():
+            return []
+        results: dict[str, SearchResult] = {}
+        with self.results_path.open(encoding="utf-8") as fh:
+            for line in fh:
+                if not line.endswith("\n"):
+                    break  # a partial line from a killed run
+                result = SearchResult.model_validate_json(line)
+                results[result.task.key] = result  # the latest record of a task wins
+        return list(results.values())
+
+    def done_keys(self) -> set[str]:
+        return {r.task.key for r in self.load_results()}
+
+    def repair(self) -> None:
+        """Drop a trailing partial line so new records start on a line of their own."""
+        if not self.results_path.is_file():
+            return
+        data = self.results_path.read_bytes()
+        if data and not data.endswith(b"\n"):
+            cut = data.rfind(b"\n") + 1
+            with self.results_path.open("r+b") as fh:
+                fh.truncate(cut)
+
+    def append(self, result: SearchResult) -> None:
+        line = result.model_dump_json() + "\n"
+        with self.results_path.open("a", encoding="utf-8") as fh:
+            fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def write_summary(self, summary: dict[str, Any], table: str) -> None:
+        _atomic_write(self.root / "summary.json", json.dumps(summary, indent=2))
+        _atomic_write(self.root / "summary.md", table)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)

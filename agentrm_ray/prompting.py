@@ -1,0 +1,56 @@
+"""The two text layouts of the system, each built in one place.
+
+* The policy prompt (ReAct): an instruction with a one-shot example, the task's goal and first
+  observation, then the history as alternating assistant turns ("Thought: …\nAction: …") and
+  user turns ("Observation: …"). Chat templates come from each model's tokenizer; this module
+  only produces the messages.
+* The reward-model input (AgentRM's format): the task's instruction header followed by the
+  Thought/Action/Observation history as plain text; the RM scores the state after the last step.
+  The text of a prefix is a prefix of the text of any longer trajectory (needed for KV reuse).
+"""
+
+from __future__ import annotations
+
+from agentrm_ray.types import Step, Trajectory
+
+TASK_HEADER = "Your task is to: {goal}"
+
+
+def policy_messages(instruction: str, example: str, trajectory: Trajectory) -> list[dict[str, str]]:
+    """Chat messages asking the policy for its next Thought/Action."""
+    first = (
+        f"{instruction}\n\nHere is an example.\n{example}\n\nNow it is your turn.\n"
+        f"{TASK_HEADER.format(goal=trajectory.goal)}\n"
+        f"Observation: {trajectory.initial_observation}"
+    )
+    messages = [{"role": "user", "content": first}]
+    for step in trajectory.steps:
+        messages.append({"role": "assistant", "content": step_turn(step)})
+        messages.append({"role": "user", "content": f"Observation: {step.observation}"})
+    return messages
+
+
+def step_turn(step: Step) -> str:
+    """The assistant turn of one step, in the canonical layout the parser reads back."""
+    if step.thought:
+        return f"Thought: {step.thought}\nAction: {step.action}"
+    return f"Action: {step.action}"
+
+
+def rm_header(instruction: str, trajectory: Trajectory) -> str:
+    """The RM input up to (and including) the first observation."""
+    return (
+        f"{instruction}\n{TASK_HEADER.format(goal=trajectory.goal)}\n"
+        f"Observation: {trajectory.initial_observation}\n"
+    )
+
+
+def rm_step_text(step: Step) -> str:
+    """The RM text one step appends to the state."""
+    return f"{step_turn(step)}\nObservation: {step.observation}\n"
+
+
+def rm_text(instruction: str, trajectory: Trajectory, upto: int | None = None) -> str:
+    """The RM input for the state after `upto` steps (default: all of them)."""
+    steps = trajectory.steps if upto is None else trajectory.steps[:upto]
+    return rm_header(instruction, trajectory) + "".join(rm_step_text(s) for s in steps)

@@ -1,0 +1,1 @@
+"""Search: strategies as plain async code over the `Expander` interface, and the coordinator."""

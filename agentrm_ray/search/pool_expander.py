@@ -1,0 +1,107 @@
+"""The `Expander` the coordinator uses: actor pools for policy, envs and (optionally) the RM.
+
+A state's handle is its env session; `step` forks the parent's session on its worker and
+steps the fork, so siblings never disturb each other. Prompts come from the family's
+instruction and one-shot example (`prompting.policy_messages`); the policy's text is parsed
+by the one ReAct parser; an unparseable turn is sent to the env as-is, which answers with an
+"Invalid action" observation — the episode goes on, as the env contract promises.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agentrm_ray.actors.env import EnvPool
+from agentrm_ray.actors.policy.api import GenerationRequest
+from agentrm_ray.actors.policy.pool import PolicyPool
+from agentrm_ray.config.models import SamplingConfig
+from agentrm_ray.envs import family_by_env_id, parse_react
+from agentrm_ray.prompting import policy_messages
+from agentrm_ray.search.expander import Expander, Proposal, SearchState
+from agentrm_ray.search.scorers import Scorer
+from agentrm_ray.types import Step, Task, Trajectory
+
+# Info keys kept in recorded steps (admissible action lists would bloat every record).
+KEPT_INFO = ("progress", "success", "valid_action")
+
+
+class PoolExpander(Expander):
+    def __init__(
+        self, policy: PolicyPool, envs: EnvPool, scorer: Scorer, sampling: SamplingConfig
+    ) -> None:
+        super().__init__()
+        self.policy = policy
+        self.envs = envs
+        self.scorer = scorer
+        self.sampling = sampling
+
+    async def open(self, task: Task) -> SearchState:
+        session, observation, info = await self.envs.open(task)
+        trajectory = Trajectory(
+            task=task, goal=info.get("goal", ""), initial_observation=observation
+        )
+        return SearchState(trajectory, handle=session, info=_slim(info))
+
+    async def propose(
+        self, state: SearchState, n: int, temperature: float, seed: int
+    ) -> list[Proposal]:
+        prompt = family_by_env_id(state.trajectory.task.env_id).prompt
+        request = GenerationRequest(
+            messages=policy_messages(prompt.instruction, prompt.example, state.trajectory),
+            n=n,
+            temperature=temperature,
+            top_p=self.sampling.top_p,
+            max_tokens=self.sampling.max_tokens,
+            stop=self.sampling.stop,
+            seed=seed,
+            affinity_key=f"{state.trajectory.task.key}#{state.path}",
+        )
+        result = await self.policy.generate(request)
+        self.budget.policy_calls += 1
+        self.budget.policy_tokens_in += result.prompt_tokens
+        self.budget.policy_tokens_out += result.completion_tokens
+        proposals = []
+        for sample in result.samples:
+            parsed = parse_react(sample.text)
+            action = parsed.action if parsed.ok else sample.text.strip()
+            proposals.append(Proposal(thought=parsed.thought, action=action, raw=sample.text))
+        return proposals
+
+    async def step(self, state: SearchState, proposal: Proposal, path: str) -> SearchState:
+        child = await self.envs.fork(state.handle)
+        observation, reward, terminated, truncated, info = await self.envs.step(
+            child, proposal.action
+        )
+        self.budget.env_steps += 1
+        raw = proposal.raw if proposal.raw.strip() != proposal.action else None
+        step = Step(
+            thought=proposal.thought,
+            action=proposal.action,
+            observation=observation,
+            reward=reward,
+            info=_slim(info),
+            raw=raw,
+        )
+        trajectory = state.trajectory.model_copy(update={"steps": [*state.trajectory.steps, step]})
+        return SearchState(
+            trajectory,
+            handle=child,
+            terminated=terminated,
+            truncated=truncated,
+            info=_slim(info),
+            path=path,
+            scores=list(state.scores),
+        )
+
+    async def score(self, states: list[SearchState]) -> list[float | None]:
+        self.budget.rm_calls += len(states)
+        return await self.scorer.score(states)
+
+    async def release(self, state: SearchState) -> None:
+        if state.handle is not None:
+            await self.envs.close(state.handle)
+            state.handle = None
+
+
+def _slim(info: dict[str, Any]) -> dict[str, Any]:
+    return {k: info[k] for k in KEPT_INFO if k in info}

@@ -1,0 +1,112 @@
+"""Task suites: which tasks a run covers (configs/suites/*.yaml + the `tasks` config section).
+
+A suite names families and how many tasks of each split to take; tasks are taken in a fixed
+seeded order from the family's split, so the same suite always means the same tasks.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from agentrm_ray.config import ConfigError, ConfigProblem
+from agentrm_ray.config.models import TasksConfig
+from agentrm_ray.types import Task
+
+
+class SuiteSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    seed: int = 0
+    families: dict[str, int] = Field(description="family name -> tasks per split")
+
+
+@dataclass(frozen=True)
+class SelectedTasks:
+    tasks: list[Task]
+    held_in: dict[str, bool]
+
+
+def load_suite(name_or_path: str) -> SuiteSpec:
+    path = Path(name_or_path)
+    if path.is_file():
+        text, label = path.read_text(), str(path)
+    else:
+        bundled = resources.files("agentrm_ray.configs").joinpath("suites", f"{name_or_path}.yaml")
+        if not bundled.is_file():
+            names = sorted(
+                p.name[:-5]
+                for p in resources.files("agentrm_ray.configs").joinpath("suites").iterdir()
+                if p.name.endswith(".yaml")
+            )
+            raise ConfigError(
+                [
+                    ConfigProblem(
+                        "tasks.suite",
+                        f"{name_or_path!r} is neither a file nor a bundled suite "
+                        f"({', '.join(names)})",
+                    )
+                ]
+            )
+        text, label = bundled.read_text(), f"<bundled suite {name_or_path}>"
+    try:
+        return SuiteSpec.model_validate(yaml.safe_load(text))
+    except ValidationError as exc:
+        problems = [
+            ConfigProblem("tasks.suite." + ".".join(map(str, e["loc"])), e["msg"])
+            for e in exc.errors()
+        ]
+        raise ConfigError(problems, label) from None
+
+
+def select_tasks(cfg: TasksConfig) -> SelectedTasks:
+    """The run's tasks; unknown or unavailable families are config errors naming them."""
+    from agentrm_ray.envs import family_statuses
+
+    suite = load_suite(cfg.suite)
+    statuses = {s.spec.name: s for s in family_statuses()}
+    wanted = cfg.families or list(suite.families)
+    problems = []
+    for name in wanted:
+        if name not in suite.families:
+            problems.append(
+                ConfigProblem(
+                    "tasks.families",
+                    f"{name!r} is not in suite {suite.name!r} ({', '.join(suite.families)})",
+                )
+            )
+        elif name not in statuses:
+            problems.append(
+                ConfigProblem(
+                    f"tasks.suite.families.{name}", f"unknown family; known: {', '.join(statuses)}"
+                )
+            )
+        elif not statuses[name].available:
+            problems.append(
+                ConfigProblem(
+                    f"tasks.suite.families.{name}", f"not available here: {statuses[name].reason}"
+                )
+            )
+    if problems:
+        raise ConfigError(problems)
+    tasks: list[Task] = []
+    for name in wanted:
+        spec = statuses[name].spec
+        count = suite.families[name]
+        if cfg.limit_per_family:
+            count = min(count, cfg.limit_per_family)
+        for split in cfg.splits:
+            pool = spec.split(split)
+            random.Random(f"{suite.seed}/{name}/{split}").shuffle(pool)
+            tasks += [
+                Task(env_id=spec.env_id, task_id=t.task_id, split=split, seed=t.seed)
+                for t in pool[:count]
+            ]
+    held_in = {name: statuses[name].spec.held_in for name in wanted}
+    return SelectedTasks(tasks, held_in)

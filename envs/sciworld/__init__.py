@@ -1,0 +1,1 @@
+"""ScienceWorld: elementary-science tasks in a simulated world (needs Java, extra `sciworld`)."""

@@ -1,0 +1,100 @@
+"""The TextCraft family: its task suite and what the policy is told."""
+
+from __future__ import annotations
+
+import random
+from functools import cache
+
+from agentrm_ray.envs.suites import FamilySpec, PromptSpec, TaskSpec, assign_splits
+
+INSTRUCTION = """You are crafting Minecraft items. You are shown crafting commands (recipes) \
+and a goal item. Base items that no recipe makes can be fetched in any amount. Where a \
+recipe names a kind of item (such as planks), any item of that kind will do; you may also \
+name the specific item. A recipe can be used a whole number of times at once by multiplying \
+all of its counts. Each turn, think briefly and then give exactly one action, one of:
+get <count> <item>
+craft <count> <item> using <count> <ingredient>, <count> <ingredient>, ...
+inventory
+Answer in the format:
+Thought: <your reasoning>
+Action: <one action>"""
+
+EXAMPLE = """Goal: craft ladder
+Observation: Crafting commands:
+craft 4 oak planks using 1 oak logs
+craft 3 ladder using 7 stick
+craft 1 crafting table using 4 planks
+craft 4 stick using 2 planks
+
+Kinds of items (a kind's name in a command accepts any item of that kind):
+oak logs: oak log, oak wood, stripped oak log, stripped oak wood
+planks: acacia planks, birch planks, crimson planks, dark oak planks, jungle planks, oak \
+planks, spruce planks, warped planks
+
+Goal: craft ladder.
+Thought: A ladder needs 7 sticks. Sticks come 4 at a time from 2 planks, so I need 8 sticks \
+from 4 planks, and 4 oak planks come from 1 oak log, which no recipe makes: I get it.
+Action: get 1 oak log
+Observation: Got 1 oak log
+Thought: Oak logs accept an oak log, so I can make the planks.
+Action: craft 4 oak planks using 1 oak log
+Observation: Crafted 4 oak planks
+Thought: Twice the stick recipe turns my 4 planks into 8 sticks.
+Action: craft 8 stick using 4 oak planks
+Observation: Crafted 8 stick
+Thought: Now I have enough sticks for the ladder.
+Action: craft 3 ladder using 7 stick
+Observation: Crafted 3 ladder. You have crafted ladder: goal reached!"""
+
+# How many target items of each crafting depth the suite samples (depth 4 has only ten).
+DEPTH_QUOTAS = {1: 30, 2: 50, 3: 60, 4: 10}
+SAMPLING_SEED = 20231113
+
+
+def _oracle_length(target: str, seed: int) -> int:
+    from agentrm_ray.envs.textcraft.env import task_material
+    from agentrm_ray.envs.textcraft.recipes import load_book
+    from agentrm_ray.envs.textcraft.solver import solve
+
+    setup, _ = task_material(target, seed)
+    return len(solve(load_book(), setup))
+
+
+@cache
+def _textcraft_tasks() -> tuple[TaskSpec, ...]:
+    from agentrm_ray.envs.textcraft.recipes import load_book
+
+    book = load_book()
+    rng = random.Random(SAMPLING_SEED)
+    tasks: list[TaskSpec] = []
+    for depth, quota in DEPTH_QUOTAS.items():
+        candidates = sorted(i for i in book.recipes if book.depth[i] == depth)
+        targets = sorted(rng.sample(candidates, min(quota, len(candidates))))
+        first = len(tasks) + 1
+        ids = [f"textcraft-{first + i:04d}" for i in range(len(targets))]
+        splits = assign_splits(ids, seed=100 + depth)  # per depth: every split gets each depth
+        for task_id, target in zip(ids, targets, strict=True):
+            seed = int(task_id.rsplit("-", 1)[1])
+            steps = 2 * _oracle_length(target, seed) + 8
+            tasks.append(TaskSpec(task_id, splits[task_id], seed=seed, params=(
+                ("target", target), ("depth", depth), ("max_steps", steps))))
+    return tuple(tasks)
+
+
+def textcraft_tasks() -> list[TaskSpec]:
+    """150 targets of crafting depth 1-4 from the TextCraft recipes, split 40/20/40 per depth."""
+    return list(_textcraft_tasks())
+
+
+FAMILY = FamilySpec(
+    name="textcraft",
+    env_id="agentrm/TextCraft-v0",
+    entry_point="agentrm_ray.envs.textcraft.env:TextCraftEnv",
+    description="Craft Minecraft items from recipe text (TextCraft recipes, tags, counts).",
+    held_in=False,
+    prompt=PromptSpec(INSTRUCTION, EXAMPLE),
+    tasks=textcraft_tasks,
+    max_steps=40,
+    requires=("textcraft",),
+    extra="textcraft",
+)

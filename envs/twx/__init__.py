@@ -1,0 +1,1 @@
+"""TextWorld Express: six fast procedurally generated text games (needs Java, extra `twx`)."""

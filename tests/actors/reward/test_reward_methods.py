@@ -1,0 +1,129 @@
+"""RM scoring methods in-process on tiny models, and RM replicas as real Ray actors."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+import pytest
+from reward_states import make_sibling_states
+
+from agentrm_ray.actors.reward.api import RMState
+from agentrm_ray.actors.reward.methods import RewardSettings
+from agentrm_ray.actors.reward.methods.judge_prompts import (
+    JudgeParseError,
+    parse_pick,
+    parse_score,
+    pick_prompt,
+    score_prompt,
+)
+from agentrm_ray.actors.reward.worker import RewardWorkerImpl
+from agentrm_ray.prompting import rm_text
+
+
+def _score(worker: RewardWorkerImpl, states: list[RMState]):
+    async def go():
+        await worker.start()
+        return await worker.score(states)
+
+    return asyncio.run(go())
+
+
+def test_value_scores_equal_with_and_without_prefix_reuse(tiny_value_model) -> None:
+    states = make_sibling_states(4)
+    worker = RewardWorkerImpl("value", RewardSettings(model_path=tiny_value_model))
+    reused = _score(worker, states)
+    assert worker.stats()["prefix_hits"] == 3
+    worker.method._can_reuse = False
+    full = _score(worker, states)
+    for a, b in zip(reused, full, strict=True):
+        assert a.score is not None and math.isclose(a.score, b.score, abs_tol=1e-4)
+    assert len({round(r.score, 6) for r in full}) == 4  # different last steps, different values
+
+
+def test_value_score_equals_a_direct_forward_pass(tiny_value_model) -> None:
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    state = make_sibling_states(1)[0]
+    (result,) = _score(
+        RewardWorkerImpl("value", RewardSettings(model_path=tiny_value_model)), [state]
+    )
+    tok = AutoTokenizer.from_pretrained(tiny_value_model)
+    model = AutoModelForSequenceClassification.from_pretrained(tiny_value_model)
+    enc = tok(
+        rm_text(state.instruction, state.trajectory), return_tensors="pt", add_special_tokens=False
+    )
+    with torch.inference_mode():
+        expected = float(model(**enc).logits[0, 0])
+    assert math.isclose(result.score, expected, abs_tol=1e-5)
+
+
+def test_implicit_reward_is_beta_log_ratio_over_action_tokens(tiny_model, tiny_model_b) -> None:
+    states = make_sibling_states(2)
+    same = _score(
+        RewardWorkerImpl(
+            "implicit", RewardSettings(model_path=tiny_model, reference_path=tiny_model, beta=0.5)
+        ),
+        states,
+    )
+    assert all(r.score == 0.0 and r.step_scores == [0.0, 0.0] for r in same)
+    diff = _score(
+        RewardWorkerImpl(
+            "implicit", RewardSettings(model_path=tiny_model_b, reference_path=tiny_model, beta=0.5)
+        ),
+        states,
+    )
+    for r in diff:
+        assert len(r.step_scores) == 2 and math.isclose(r.score, sum(r.step_scores))
+    # the shared first step gets the same reward in both states; the last steps differ
+    assert math.isclose(diff[0].step_scores[0], diff[1].step_scores[0], abs_tol=1e-6)
+    assert diff[0].step_scores[1] != diff[1].step_scores[1]
+    doubled = _score(
+        RewardWorkerImpl(
+            "implicit", RewardSettings(model_path=tiny_model_b, reference_path=tiny_model, beta=1.0)
+        ),
+        states,
+    )
+    assert math.isclose(doubled[0].score, 2 * diff[0].score, rel_tol=1e-4)
+
+
+def test_judge_reports_unparseable_answers_instead_of_guessing(tiny_model) -> None:
+    results = _score(
+        RewardWorkerImpl("judge", RewardSettings(model_path=tiny_model)), make_sibling_states(2)
+    )
+    # a random tiny model does not answer "Score: N": each failure is reported, none guessed
+    for r in results:
+        assert r.score is None and "judge answer" in r.error
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [("Score: 7", 0.7), ("score = 10", 1.0), ("**Score:** 3\nbecause", 0.3), ("Score 0", 0.0)],
+)
+def test_judge_score_parsing(answer: str, expected: float) -> None:
+    assert parse_score(answer) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("answer", ["I think it is good", "Score: 11", "Score: -2", ""])
+def test_judge_score_parse_failures(answer: str) -> None:
+    with pytest.raises(JudgeParseError):
+        parse_score(answer)
+
+
+def test_judge_pick_prompt_and_parsing() -> None:
+    states = make_sibling_states(3)
+    prompt = pick_prompt(states)
+    assert "### Attempt 3" in prompt and "(1 to 3)" in prompt
+    assert "Score: N" in score_prompt(states[0])
+    assert parse_pick("Best: 2", 3) == 1
+    assert parse_pick("The best attempt is... Best attempt: 3", 3) == 2
+    with pytest.raises(JudgeParseError, match="there are 3"):
+        parse_pick("Best: 4", 3)
+    with pytest.raises(JudgeParseError):
+        parse_pick("attempt two", 3)
+
+
+def test_unknown_method_is_named() -> None:
+    with pytest.raises(ValueError, match="reward.method: 'ppo'"):
+        RewardWorkerImpl("ppo", RewardSettings(model_path="x"))

@@ -1,0 +1,102 @@
+"""`agentrm-ray run` end to end on a real local Ray cluster with a real (tiny) policy."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def _cmd(tiny_model: str, out: Path, suite: Path, *extra: str) -> list[str]:
+    return [
+        sys.executable, "-m", "agentrm_ray.cli.main", "run", "--output", str(out),
+        "--set", f"tasks.suite={suite}", "--set", f"policy.model={tiny_model}",
+        "--set", "policy.backend=hf", "--set", "policy.sampling.max_tokens=12",
+        "--set", "tasks.max_steps=3", "--set", "ray.num_cpus=2",
+        "--set", "tasks.limit_per_family=null",
+        "--set", "policy.num_cpus_per_replica=0.5", "--set", "search.max_concurrent_tasks=2",
+        *extra,
+    ]
+
+
+def _suite(tmp_path: Path, **families: int) -> Path:
+    path = tmp_path / "suite.yaml"
+    lines = ["name: test-suite", "seed: 0", "families:"]
+    lines += [f"  {name}: {count}" for name, count in families.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _records(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+
+
+def test_beam_run_writes_results_and_summary(tmp_path: Path, tiny_model: str) -> None:
+    out = tmp_path / "run"
+    suite = _suite(tmp_path, maze=1, pddl=1)
+    proc = subprocess.run(_cmd(tiny_model, out, suite, "--strategy", "beam",
+                               "--set", "reward.method=oracle"),
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    records = _records(out)
+    assert {r["task"]["env_id"] for r in records} == {"agentrm/Maze-v0", "agentrm/PDDL-v0"}
+    for r in records:
+        assert r["strategy"] == "beam" and r["error"] is None
+        assert r["budget"]["env_steps"] > 0 and r["budget"]["policy_tokens_out"] > 0
+        assert len(r["candidates"]) >= 2 and r["best"]["steps"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["groups"]["all/test"]["n"] == 2
+    assert "maze/test" in (out / "summary.md").read_text()
+    assert "| all/test | 2 |" in proc.stdout
+
+
+def test_killed_run_resumes_without_redoing_finished_tasks(tmp_path: Path,
+                                                           tiny_model: str) -> None:
+    out = tmp_path / "run"
+    suite = _suite(tmp_path, maze=6)
+    cmd = _cmd(tiny_model, out, suite, "--strategy", "greedy",
+               "--set", "search.max_concurrent_tasks=1")
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    results = out / "results.jsonl"
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        if results.is_file() and results.read_text().count("\n") >= 2:
+            break
+        time.sleep(0.2)
+    assert proc.poll() is None, "the run finished before it could be killed"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = {r["task"]["task_id"] for r in _records(out) if r}
+    assert 2 <= len(before) < 6
+
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    records = _records(out)
+    ids = [r["task"]["task_id"] for r in records]
+    assert len(set(ids)) == 6 and len(ids) == 6  # no finished task was searched twice
+    assert set(ids[: len(before)]) == before
+
+
+def test_config_errors_stop_before_any_work(tmp_path: Path, tiny_model: str) -> None:
+    suite = _suite(tmp_path, maze=1)
+    out = tmp_path / "run"
+    bad = subprocess.run(_cmd(tiny_model, out, suite, "--strategy", "beam",
+                              "--set", "reward.method=none", "--set", "search.beam.width=0"),
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2
+    assert "search.beam.width" in bad.stderr and "Traceback" not in bad.stderr
+    assert not out.exists()
+
+    missing = subprocess.run(_cmd("/no/such/model", out, suite), capture_output=True,
+                             text=True, timeout=120)
+    assert missing.returncode == 2 and "policy.model" in missing.stderr
+    assert "ray" not in missing.stdout.lower() or "started" not in missing.stdout.lower()
