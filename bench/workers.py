@@ -39,7 +39,9 @@ def _requests(batch: int, max_tokens: int, round_: int) -> list[GenerationReques
     return [
         GenerationRequest(
             prompt=f"Story {round_}-{i}: Once upon a time in a maze, the agent",
-            temperature=1.0, max_tokens=max_tokens, seed=1000 * round_ + i,
+            temperature=1.0,
+            max_tokens=max_tokens,
+            seed=1000 * round_ + i,
         )
         for i in range(batch)
     ]
@@ -54,8 +56,9 @@ async def _throughput(generate, batch: int, max_tokens: int, rounds: int) -> flo
     return tokens / (time.perf_counter() - start)
 
 
-async def bench_generation(backend: str, settings: BackendSettings, max_tokens: int,
-                           rounds: int) -> dict[str, Any]:
+async def bench_generation(
+    backend: str, settings: BackendSettings, max_tokens: int, rounds: int
+) -> dict[str, Any]:
     direct = backend_class(backend)(settings)
     await direct.start()
     direct_tps = {b: await _throughput(direct.generate, b, max_tokens, rounds) for b in BATCHES}
@@ -72,8 +75,11 @@ async def bench_generation(backend: str, settings: BackendSettings, max_tokens: 
     await actor.shutdown.remote()
     ray.kill(actor)
     return {
-        f"batch_{b}": {"direct_tok_s": direct_tps[b], "actor_tok_s": actor_tps[b],
-                       "ratio": actor_tps[b] / direct_tps[b]}
+        f"batch_{b}": {
+            "direct_tok_s": direct_tps[b],
+            "actor_tok_s": actor_tps[b],
+            "ratio": actor_tps[b] / direct_tps[b],
+        }
         for b in BATCHES
     }
 
@@ -81,16 +87,26 @@ async def bench_generation(backend: str, settings: BackendSettings, max_tokens: 
 def _sibling_states(parents: int, children: int, depth: int) -> list[RMState]:
     states = []
     for p in range(parents):
-        steps = [Step(thought=f"step {d} of parent {p}", action="move down",
-                      observation=f"You moved down. Your position is ({d + 2}, {p}).")
-                 for d in range(depth)]
+        steps = [
+            Step(
+                thought=f"step {d} of parent {p}",
+                action="move down",
+                observation=f"You moved down. Your position is ({d + 2}, {p}).",
+            )
+            for d in range(depth)
+        ]
         for c in range(children):
-            last = Step(thought=f"child {c}", action=["move up", "move left", "move right"][c % 3],
-                        observation=f"Child observation {c}.")
-            traj = Trajectory(task=Task(env_id="agentrm/Maze-v0", task_id=f"t{p}"),
-                              goal="reach the goal at position (8, 6)",
-                              initial_observation="You are in a maze. Your position is (1, 1).",
-                              steps=[*steps, last])
+            last = Step(
+                thought=f"child {c}",
+                action=["move up", "move left", "move right"][c % 3],
+                observation=f"Child observation {c}.",
+            )
+            traj = Trajectory(
+                task=Task(env_id="agentrm/Maze-v0", task_id=f"t{p}"),
+                goal="reach the goal at position (8, 6)",
+                initial_observation="You are in a maze. Your position is (1, 1).",
+                steps=[*steps, last],
+            )
             states.append(RMState(instruction="Walk the maze to the goal. " * 8, trajectory=traj))
     return states
 
@@ -114,16 +130,18 @@ async def bench_reward(settings: RewardSettings, rounds: int) -> dict[str, Any]:
     await actor.score.remote(states[:4])
     start = time.perf_counter()
     for _ in range(rounds):
-        await asyncio.gather(*(actor.score.remote(states[i:i + 4])
-                               for i in range(0, len(states), 4)))
+        await asyncio.gather(
+            *(actor.score.remote(states[i : i + 4]) for i in range(0, len(states), 4))
+        )
     out["actor_states_s"] = rounds * len(states) / (time.perf_counter() - start)
     ray.kill(actor)
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--backend", default="vllm", choices=["vllm", "hf"])
     parser.add_argument("--model", default="smollm2-135m")
     parser.add_argument("--rm-model", default=None, help="value-head RM dir (default: --model)")
@@ -134,28 +152,36 @@ def main(argv: list[str] | None = None) -> int:
     model = str(resolve_model(args.model))
     start_ray(RayConfig(num_cpus=2))
     try:
-        settings = BackendSettings(model_path=model, max_model_len=1024, num_threads=2,
-                                   max_batch_size=16)
+        settings = BackendSettings(
+            model_path=model, max_model_len=1024, num_threads=2, max_batch_size=16
+        )
         gen = asyncio.run(bench_generation(args.backend, settings, args.max_tokens, args.rounds))
-        rm_settings = RewardSettings(model_path=str(resolve_model(args.rm_model or args.model)),
-                                     num_threads=2, max_batch_size=16)
+        rm_settings = RewardSettings(
+            model_path=str(resolve_model(args.rm_model or args.model)),
+            num_threads=2,
+            max_batch_size=16,
+        )
         rm = asyncio.run(bench_reward(rm_settings, args.rounds))
     finally:
         stop_ray()
-    print(f"generation, backend={args.backend}, model={args.model}, "
-          f"max_tokens={args.max_tokens}")
+    print(f"generation, backend={args.backend}, model={args.model}, max_tokens={args.max_tokens}")
     print("| batch | direct tok/s | actor tok/s | actor/direct |")
     print("|---|---|---|---|")
     for b in BATCHES:
         row = gen[f"batch_{b}"]
-        print(f"| {b} | {row['direct_tok_s']:.1f} | {row['actor_tok_s']:.1f} | "
-              f"{row['ratio']:.2f} |")
-    print(f"\nRM scoring (value head, {args.rm_model or args.model}), 16 sibling states x "
-          f"{args.rounds} rounds")
-    print(f"| in-process, prefix reuse | in-process, no reuse | reuse speed-up | actor |")
+        print(
+            f"| {b} | {row['direct_tok_s']:.1f} | {row['actor_tok_s']:.1f} | {row['ratio']:.2f} |"
+        )
+    print(
+        f"\nRM scoring (value head, {args.rm_model or args.model}), 16 sibling states x "
+        f"{args.rounds} rounds"
+    )
+    print("| in-process, prefix reuse | in-process, no reuse | reuse speed-up | actor |")
     print("|---|---|---|---|")
-    print(f"| {rm['prefix_reuse_states_s']:.1f} states/s | {rm['no_reuse_states_s']:.1f} states/s "
-          f"| {rm['prefix_reuse_speedup']:.2f}x | {rm['actor_states_s']:.1f} states/s |")
+    print(
+        f"| {rm['prefix_reuse_states_s']:.1f} states/s | {rm['no_reuse_states_s']:.1f} states/s "
+        f"| {rm['prefix_reuse_speedup']:.2f}x | {rm['actor_states_s']:.1f} states/s |"
+    )
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"generation": gen, "reward": rm, "args": vars(args)}, fh, indent=2)

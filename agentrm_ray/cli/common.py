@@ -16,7 +16,7 @@ from agentrm_ray.errors import AgentRMError
 
 T = TypeVar("T")
 
-stderr = Console(stderr=True)
+stderr = Console(stderr=True, soft_wrap=True)  # error messages are never cut by wrapping
 stdout = Console()
 
 ConfigOption = Annotated[

@@ -100,3 +100,41 @@ def test_config_errors_stop_before_any_work(tmp_path: Path, tiny_model: str) -> 
                              text=True, timeout=120)
     assert missing.returncode == 2 and "policy.model" in missing.stderr
     assert "ray" not in missing.stdout.lower() or "started" not in missing.stdout.lower()
+
+
+def test_vllm_policy_with_value_rm_beam_run_and_report(tmp_path: Path, tiny_model: str,
+                                                       tiny_value_model: str) -> None:
+    """The default suite's pipeline with a real vLLM engine and a real value-head RM, then
+    `report` compares it with a greedy run and plots test-time scaling."""
+    suite = _suite(tmp_path, maze=1, webshop=1)
+    beam_out, greedy_out = tmp_path / "beam", tmp_path / "greedy"
+    beam = subprocess.run(
+        _cmd(tiny_model, beam_out, suite, "--strategy", "beam", "--set", "policy.backend=vllm",
+             "--set", "policy.num_cpus_per_replica=1", "--set", "reward.method=value",
+             "--set", f"reward.model={tiny_value_model}",
+             "--set", "reward.num_cpus_per_replica=0.25"),
+        capture_output=True, text=True, timeout=900)
+    assert beam.returncode == 0, beam.stderr[-3000:]
+    for record in _records(beam_out):
+        assert record["error"] is None and record["budget"]["rm_calls"] > 0
+        scores = [c["score"] for c in record["candidates"]]
+        assert all(isinstance(x, float) for x in scores) and scores == sorted(scores, reverse=True)
+    greedy = subprocess.run(_cmd(tiny_model, greedy_out, suite, "--strategy", "greedy"),
+                            capture_output=True, text=True, timeout=600)
+    assert greedy.returncode == 0, greedy.stderr[-3000:]
+    plot = tmp_path / "scaling.png"
+    report = subprocess.run(
+        [sys.executable, "-m", "agentrm_ray.cli.main", "report", str(greedy_out), str(beam_out),
+         "--plot", str(plot)], capture_output=True, text=True, timeout=120,
+        env={**os.environ, "COLUMNS": "200"})
+    assert report.returncode == 0, report.stderr
+    assert "beam 2x2 (value)" in report.stdout and "greedy" in report.stdout
+    assert "all/test" in report.stdout
+    assert plot.is_file() and plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_refuses_an_unfinished_run(tmp_path: Path) -> None:
+    (tmp_path / "half").mkdir()
+    proc = subprocess.run([sys.executable, "-m", "agentrm_ray.cli.main", "report",
+                           str(tmp_path / "half")], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "not a finished run" in proc.stderr
