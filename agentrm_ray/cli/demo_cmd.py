@@ -14,6 +14,7 @@ import typer
 from rich.table import Table
 
 from agentrm_ray.cli.common import ConfigOption, SetOption, resolve_config, stdout, user_errors
+from agentrm_ray.config.models import SearchStrategy
 
 STRATEGIES = ("greedy", "best_of_n", "beam")
 
@@ -31,7 +32,7 @@ def demo(config: ConfigOption = None, set_: SetOption = None) -> None:
         configs = {
             s: base.model_copy(
                 update={
-                    "search": base.search.model_copy(update={"strategy": s}),
+                    "search": base.search.model_copy(update={"strategy": SearchStrategy(s)}),
                     "output": base.output.model_copy(update={"dir": f"{base.output.dir}/{s}"}),
                 }
             )

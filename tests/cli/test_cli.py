@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -95,13 +96,20 @@ def test_envs_play_unknown_env_lists_valid_ids() -> None:
 
 
 @pytest.mark.integration
-def test_demo_runs_on_local_ray_and_exits_zero() -> None:
+def test_demo_compares_three_strategies(tmp_path, tiny_model, tiny_value_model) -> None:
+    """The README's demo command, with the tiny models standing in for the default ones."""
     proc = subprocess.run(
-        [sys.executable, "-m", "agentrm_ray.cli.main", "demo"],
-        capture_output=True,
-        text=True,
-        timeout=600,
+        [sys.executable, "-m", "agentrm_ray.cli.main", "demo",
+         "--set", f"policy.model={tiny_model}", "--set", "policy.backend=hf",
+         "--set", "policy.num_cpus_per_replica=0.5", "--set", f"reward.model={tiny_value_model}",
+         "--set", "reward.num_cpus_per_replica=0.25", "--set", "tasks.suite=tiny",
+         "--set", "tasks.max_steps=2", "--set", "policy.sampling.max_tokens=8",
+         "--set", f"output.dir={tmp_path}"],
+        capture_output=True, text=True, timeout=900, env={**os.environ, "COLUMNS": "200"},
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "started locally" in proc.stdout and "127.0.0.1" in proc.stdout
-    assert "agentrm/Maze-v0" in proc.stdout and "solved" in proc.stdout
+    assert "127.0.0.1" in proc.stdout
+    assert "greedy vs Best-of-N vs beam" in proc.stdout and "all/test" in proc.stdout
+    for strategy in ("greedy", "best_of_n", "beam"):
+        summary = yaml.safe_load((tmp_path / strategy / "summary.json").read_text())
+        assert summary["groups"]["all/test"]["n"] == 2
