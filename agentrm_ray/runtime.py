@@ -75,6 +75,9 @@ def start_ray(cfg: RayConfig) -> RayRuntime:
     kwargs: dict[str, Any] = {"namespace": cfg.namespace, "log_to_driver": True}
     if address is None:
         kwargs.update(
+            # "local" always starts a new cluster: without it ray.init joins any cluster
+            # that `ray start` left on this machine (and another user's job with it).
+            address="local",
             num_cpus=cfg.num_cpus,
             num_gpus=cfg.num_gpus,
             include_dashboard=cfg.include_dashboard,
