@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from agentrm_ray.cli import config_cmd, demo_cmd, envs_cmd, models_cmd, report_cmd, run_cmd
+from agentrm_ray.cli import (
+    config_cmd,
+    demo_cmd,
+    envs_cmd,
+    models_cmd,
+    report_cmd,
+    run_cmd,
+    train_cmd,
+)
 
 app = typer.Typer(
     name="agentrm-ray",
@@ -24,6 +32,9 @@ app.add_typer(models_cmd.app, name="models")
 app.command("demo")(demo_cmd.demo)
 app.command("run")(run_cmd.run)
 app.command("report")(report_cmd.report)
+app.command("train")(train_cmd.train)
+app.command("label")(train_cmd.label)
+app.command("demos")(train_cmd.demos)
 
 
 @app.command("version")

@@ -128,7 +128,7 @@ class RewardConfig(_Section):
     )
     beta: float = Field(0.05, gt=0, description="Implicit RM only: the beta of beta*log ratio.")
     replicas: int = Field(1, ge=1, description="Number of RM replicas (Ray actors).")
-    num_cpus_per_replica: float = Field(1.0, ge=0, description="CPUs reserved per replica.")
+    num_cpus_per_replica: float = Field(0.5, ge=0, description="CPUs reserved per replica.")
     num_gpus_per_replica: float = Field(0.0, ge=0, description="GPUs reserved per replica.")
     max_batch_size: int = Field(16, ge=1, description="Most states scored in one forward pass.")
     max_length: int = Field(2048, ge=64, description="RM input is truncated from the left here.")
@@ -154,7 +154,7 @@ class TasksConfig(_Section):
 
 class EnvWorkersConfig(_Section):
     workers: int = Field(1, ge=1, description="Number of env worker actors.")
-    num_cpus_per_worker: float = Field(0.5, ge=0, description="CPUs reserved per env worker.")
+    num_cpus_per_worker: float = Field(0.25, ge=0, description="CPUs reserved per env worker.")
     max_sessions_per_worker: int = Field(
         256, ge=1, description="Live env sessions per worker before idle ones are evicted."
     )

@@ -15,6 +15,7 @@ from agentrm_ray.actors.reward.pool import RewardPool
 from agentrm_ray.config import RootConfig
 from agentrm_ray.config.models import RewardMethod, SearchStrategy
 from agentrm_ray.envs import family_by_env_id
+from agentrm_ray.errors import AgentRMError
 from agentrm_ray.models.prepare import prepare
 from agentrm_ray.models.registry import KNOWN_MODELS, is_prepared
 from agentrm_ray.search.expander import Expander
@@ -57,7 +58,32 @@ class SearchStack:
         else:
             self.scorer = NoScorer()
 
+    def resource_needs(self) -> dict[str, float]:
+        """CPUs and GPUs the stack's actors reserve, in total."""
+        c = self.cfg
+        cpus = c.policy.replicas * c.policy.num_cpus_per_replica
+        cpus += c.envs.workers * c.envs.num_cpus_per_worker
+        gpus = c.policy.replicas * c.policy.num_gpus_per_replica
+        if self.reward is not None:
+            cpus += c.reward.replicas * c.reward.num_cpus_per_replica
+            gpus += c.reward.replicas * c.reward.num_gpus_per_replica
+        return {"CPU": cpus, "GPU": gpus}
+
+    def check_resources(self) -> None:
+        """Fail with the numbers instead of waiting forever for actors that cannot be placed."""
+        import ray
+
+        have = ray.cluster_resources()
+        for kind, need in self.resource_needs().items():
+            if need > have.get(kind, 0.0) + 1e-9:
+                raise AgentRMError(
+                    f"the actors need {need:g} {kind} in total (policy.*, envs.*, reward.* "
+                    f"num_{kind.lower()}s_per_...) but the Ray cluster has "
+                    f"{have.get(kind, 0.0):g}; lower them or add resources"
+                )
+
     async def start(self) -> None:
+        self.check_resources()
         starts = [self.policy.start(), self.envs.start()]
         if self.reward is not None:
             starts.append(self.reward.start())

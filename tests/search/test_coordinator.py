@@ -96,3 +96,16 @@ def test_same_config_same_results(tmp_path: Path) -> None:
     rb = sorted(asyncio.run(b.run(TASKS)), key=lambda r: r.task.key)
     assert [r.best for r in ra] == [r.best for r in rb]
     assert [r.candidates for r in ra] == [r.candidates for r in rb]
+
+
+def test_stack_refuses_resources_the_cluster_lacks(ray_cluster) -> None:
+    from agentrm_ray.errors import AgentRMError
+    from agentrm_ray.search.stack import SearchStack
+
+    cfg = load_config(overrides=["policy.model=/tmp", "policy.num_cpus_per_replica=2",
+                                 "search.strategy=greedy"])
+    stack = SearchStack.__new__(SearchStack)  # resource arithmetic only: no model needed
+    stack.cfg, stack.reward = cfg, None
+    assert stack.resource_needs() == {"CPU": 2.25, "GPU": 0.0}
+    with pytest.raises(AgentRMError, match=r"need 2.25 CPU in total .* has 2"):
+        stack.check_resources()

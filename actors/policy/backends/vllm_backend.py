@@ -52,6 +52,7 @@ class VLLMBackend(PolicyBackend):
 
     async def generate(self, request: GenerationRequest) -> GenerationResult:
         from vllm import SamplingParams, TokensPrompt
+        from vllm.sampling_params import RequestOutputKind
 
         prompt = render_prompt(self.tokenizer, request)
         ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
@@ -64,6 +65,9 @@ class VLLMBackend(PolicyBackend):
             stop=request.stop or None,
             seed=request.seed if request.seed is not None else self.settings.seed,
             logprobs=0 if request.logprobs else None,
+            # One output holding all n samples: the default (cumulative streaming) output of a
+            # parallel-sampling request only carries the children that advanced in that step.
+            output_kind=RequestOutputKind.FINAL_ONLY,
         )
         final = None
         async for output in self.engine.generate(
@@ -72,7 +76,7 @@ class VLLMBackend(PolicyBackend):
             final = output
         assert final is not None
         samples = []
-        for out in final.outputs:
+        for out in sorted(final.outputs, key=lambda o: o.index):
             logprobs = None
             if request.logprobs and out.logprobs is not None:
                 logprobs = [

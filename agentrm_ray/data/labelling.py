@@ -1,0 +1,390 @@
+"""Turn a run's search results into reward-model training sets.
+
+* Explicit RM (AgentRM's recipe): every MCTS node is a state whose label is its mean
+  simulated outcome (value_sum / visits). Nodes visited fewer than `min_visits` times carry a
+  one-rollout estimate — noise — and are dropped. The input is exactly what an RM replica
+  scores (`prompting.rm_text`), so training and serving see the same text. Identical states
+  (the same text reached twice) are merged visit-weighted.
+* Implicit RM: every finished trajectory the search produced (its candidates, and the chosen
+  one) with its outcome label — success as 0/1, or progress in [0, 1] — plus the character
+  spans of its actions in the RM text, which is where the implicit PRM's log-ratio is summed.
+
+Rows are split into train/validation by task (`splits.py`); a validation state whose text also
+occurs in training is dropped so that validation measures generalisation to unseen tasks.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agentrm_ray.data.datasets import (
+    KIND_EXPLICIT,
+    KIND_IMPLICIT,
+    LABEL_BINARY,
+    LABEL_CONTINUOUS,
+    DatasetError,
+    write_dataset,
+)
+from agentrm_ray.data.results import MANIFEST, RESULTS, RunStore
+from agentrm_ray.data.splits import task_group, validation_tasks
+from agentrm_ray.prompting import rm_header, rm_step_text, rm_text, step_turn
+from agentrm_ray.types import Node, SearchResult, Step, Trajectory
+
+InstructionFor = Callable[[str], str]
+IMPLICIT_LABELS = {"success": LABEL_BINARY, "progress": LABEL_CONTINUOUS}
+
+
+@dataclass(frozen=True)
+class LabelOptions:
+    """How a run becomes training sets."""
+
+    min_visits: int = 2
+    val_fraction: float = 0.2
+    seed: int = 0
+    implicit_label: str = "success"
+
+    def __post_init__(self) -> None:
+        if self.min_visits < 1:
+            raise DatasetError(f"min_visits must be >= 1, got {self.min_visits}")
+        if self.implicit_label not in IMPLICIT_LABELS:
+            raise DatasetError(
+                f"implicit label {self.implicit_label!r}: choose {' or '.join(IMPLICIT_LABELS)}"
+            )
+        if not 0.0 <= self.val_fraction < 1.0:
+            raise DatasetError(f"val_fraction must lie in [0, 1), got {self.val_fraction}")
+
+
+@dataclass
+class LabelStats:
+    """What labelling kept and dropped, and why (printed by the CLI, kept in manifests)."""
+
+    results: int = 0
+    failed_results: int = 0
+    trees: int = 0
+    nodes: int = 0
+    rarely_visited: int = 0
+    merged_duplicates: int = 0
+    dropped_leaks: int = 0
+    trajectories: int = 0
+    trajectories_without_steps: int = 0
+    duplicate_trajectories: int = 0
+    conflicting_duplicates: int = 0
+
+
+@dataclass
+class LabelledSets:
+    explicit: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    implicit: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    stats: LabelStats = field(default_factory=LabelStats)
+
+
+def default_instruction(env_id: str) -> str:
+    """The family instruction the search showed the RM (looked up in the env registry)."""
+    from agentrm_ray.envs import family_by_env_id
+
+    return family_by_env_id(env_id).prompt.instruction
+
+
+# ------------------------------------------------------------------- tree -> states
+def tree_states(result: SearchResult) -> list[tuple[Node, Trajectory]]:
+    """Every node of the result's tree with the trajectory prefix that reaches it.
+
+    Nodes store only their own step; the prefix is rebuilt along the parent chain and checked
+    against the node's depth and recorded action prefix, so a corrupt tree is an error rather
+    than a silently wrong label.
+    """
+    if not result.nodes:
+        return []
+    template = result.best or next((c.trajectory for c in result.candidates), None)
+    if template is None:
+        raise DatasetError(
+            f"task {result.task.key}: the result has a tree but no trajectory to take the goal "
+            "and first observation from"
+        )
+    by_id = {node.id: node for node in result.nodes}
+    states = []
+    for node in result.nodes:
+        steps: list[Step] = []
+        cursor: Node | None = node
+        while cursor is not None and cursor.step is not None:
+            steps.append(cursor.step)
+            if cursor.parent is not None and cursor.parent not in by_id:
+                raise DatasetError(
+                    f"task {result.task.key}: node {cursor.id} names parent {cursor.parent}, "
+                    "which is not in the tree"
+                )
+            cursor = by_id.get(cursor.parent) if cursor.parent is not None else None
+            if len(steps) > len(by_id):
+                raise DatasetError(f"task {result.task.key}: the tree has a cycle")
+        steps.reverse()
+        actions = [s.action for s in steps]
+        if len(steps) != node.depth or (node.fork.actions and node.fork.actions != actions):
+            raise DatasetError(
+                f"task {result.task.key}: node {node.id} has depth {node.depth} and actions "
+                f"{node.fork.actions}, but its parent chain gives {actions}"
+            )
+        trajectory = Trajectory(
+            task=result.task,
+            goal=template.goal,
+            initial_observation=template.initial_observation,
+            steps=steps,
+        )
+        states.append((node, trajectory))
+    return states
+
+
+def explicit_rows(
+    result: SearchResult, instruction: str, min_visits: int, stats: LabelStats
+) -> list[dict[str, Any]]:
+    """(RM text of the state, mean value) for every node visited at least `min_visits` times."""
+    rows = []
+    for node, trajectory in tree_states(result):
+        stats.nodes += 1
+        if node.visits < min_visits:
+            stats.rarely_visited += 1
+            continue
+        value = node.value_sum / node.visits
+        if not 0.0 <= value <= 1.0:
+            raise DatasetError(
+                f"task {result.task.key}: node {node.id} has mean value {value:.4g}; MCTS values "
+                "are outcomes in [0, 1] — is this a tree of another strategy's RM scores?"
+            )
+        rows.append(
+            {
+                "task_key": task_group(result.task),
+                "env_id": result.task.env_id,
+                "task_id": result.task.task_id,
+                "node_id": node.id,
+                "depth": node.depth,
+                "text": rm_text(instruction, trajectory),
+                "value": value,
+                "visits": node.visits,
+                "instruction": instruction,
+                "trajectory": trajectory.model_dump_json(),
+            }
+        )
+    return rows
+
+
+# ------------------------------------------------------------ trajectories -> rows
+def implicit_text_and_spans(
+    instruction: str, trajectory: Trajectory
+) -> tuple[str, list[tuple[int, int]]]:
+    """The RM text and the character span of every step's action in it.
+
+    The same construction as the implicit RM replica's (actors/reward/methods/implicit.py),
+    so the trained log-ratio is summed over exactly the tokens it is served on.
+    """
+    text = rm_header(instruction, trajectory)
+    spans = []
+    for step in trajectory.steps:
+        turn = step_turn(step)
+        start = len(text) + turn.rindex(step.action) if step.action else len(text)
+        spans.append((start, start + len(step.action)))
+        text += rm_step_text(step)
+    return text, spans
+
+
+def implicit_rows(
+    result: SearchResult, instruction: str, label: str, stats: LabelStats
+) -> list[dict[str, Any]]:
+    """One row per finished trajectory of the result (candidates and the chosen one)."""
+    trajectories = [c.trajectory for c in result.candidates]
+    if result.best is not None:
+        trajectories.append(result.best)
+    rows = []
+    for trajectory in trajectories:
+        if trajectory.outcome is None:
+            continue
+        stats.trajectories += 1
+        if not trajectory.steps or not any(s.action for s in trajectory.steps):
+            stats.trajectories_without_steps += 1
+            continue
+        outcome = trajectory.outcome
+        success = 1.0 if outcome.success else 0.0
+        progress = 1.0 if outcome.success else float(outcome.progress)
+        text, spans = implicit_text_and_spans(instruction, trajectory)
+        kept = [(lo, hi) for lo, hi in spans if hi > lo]
+        rows.append(
+            {
+                "task_key": task_group(result.task),
+                "env_id": result.task.env_id,
+                "task_id": result.task.task_id,
+                "text": text,
+                "action_starts": [lo for lo, _ in kept],
+                "action_ends": [hi for _, hi in kept],
+                "label": success if label == "success" else progress,
+                "success": success,
+                "progress": progress,
+                "num_steps": len(trajectory.steps),
+                "instruction": instruction,
+                "trajectory": trajectory.model_dump_json(),
+            }
+        )
+    return rows
+
+
+# ------------------------------------------------------------------- whole results
+def label_results(
+    results: list[SearchResult],
+    options: LabelOptions,
+    instruction_for: InstructionFor = default_instruction,
+) -> LabelledSets:
+    """Both RM training sets from search results, split by task and deduplicated by text."""
+    stats = LabelStats()
+    instructions: dict[str, str] = {}
+    explicit: list[dict[str, Any]] = []
+    implicit: list[dict[str, Any]] = []
+    for result in results:
+        stats.results += 1
+        if result.failed:
+            stats.failed_results += 1
+            continue
+        env_id = result.task.env_id
+        if env_id not in instructions:
+            instructions[env_id] = instruction_for(env_id)
+        if result.nodes:
+            stats.trees += 1
+            explicit += explicit_rows(result, instructions[env_id], options.min_visits, stats)
+        implicit += implicit_rows(result, instructions[env_id], options.implicit_label, stats)
+    groups = [row["task_key"] for row in explicit + implicit]
+    held_out = validation_tasks(groups, options.val_fraction, options.seed)
+    return LabelledSets(
+        explicit=_split_explicit(explicit, held_out, stats),
+        implicit=_split_implicit(implicit, held_out, stats),
+        stats=stats,
+    )
+
+
+def _split_explicit(
+    rows: list[dict[str, Any]], held_out: set[str], stats: LabelStats
+) -> dict[str, list[dict[str, Any]]]:
+    merged: dict[str, dict[str, dict[str, Any]]] = {"train": {}, "val": {}}
+    for row in rows:
+        split = "val" if row["task_key"] in held_out else "train"
+        seen = merged[split].get(row["text"])
+        if seen is None:
+            merged[split][row["text"]] = dict(row)
+            continue
+        stats.merged_duplicates += 1
+        visits = seen["visits"] + row["visits"]
+        seen["value"] = (seen["value"] * seen["visits"] + row["value"] * row["visits"]) / visits
+        seen["visits"] = visits
+    train = list(merged["train"].values())
+    val = [r for text, r in merged["val"].items() if text not in merged["train"]]
+    stats.dropped_leaks += len(merged["val"]) - len(val)
+    return {"train": train, "val": val}
+
+
+def _split_implicit(
+    rows: list[dict[str, Any]], held_out: set[str], stats: LabelStats
+) -> dict[str, list[dict[str, Any]]]:
+    kept: dict[str, dict[str, dict[str, Any]]] = {"train": {}, "val": {}}
+    for row in rows:
+        split = "val" if row["task_key"] in held_out else "train"
+        seen = kept[split].get(row["text"])
+        if seen is None:
+            kept[split][row["text"]] = row
+            continue
+        stats.duplicate_trajectories += 1
+        if seen["label"] != row["label"]:
+            stats.conflicting_duplicates += 1  # first label kept; the env was not deterministic
+    train = list(kept["train"].values())
+    val = [r for text, r in kept["val"].items() if text not in kept["train"]]
+    stats.dropped_leaks += len(kept["val"]) - len(val)
+    return {"train": train, "val": val}
+
+
+# ------------------------------------------------------------------------ run dirs
+@dataclass
+class LabelReport:
+    """What `label_run` wrote."""
+
+    explicit_dir: Path | None
+    implicit_dir: Path | None
+    manifests: dict[str, dict[str, Any]]
+    stats: LabelStats
+    skipped: dict[str, str]
+
+
+def run_manifest(run_dir: Path) -> dict[str, Any]:
+    """The run's manifest (config hash and config); a clear error if this is not a run dir."""
+    path = run_dir / MANIFEST
+    if not path.is_file():
+        raise DatasetError(
+            f"{str(run_dir)!r} is not a run directory (no {MANIFEST}); pass the output "
+            "directory of `agentrm-ray run`"
+        )
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def label_run(
+    run_dir: str | Path,
+    output_root: str | Path,
+    options: LabelOptions | None = None,
+    instruction_for: InstructionFor = default_instruction,
+) -> LabelReport:
+    """Label a run directory into <output_root>/rm-explicit and <output_root>/rm-implicit.
+
+    `options=None` takes min_visits and the seed from the run's own config. A set that comes
+    out empty is skipped (with the reason) unless both are empty, which is an error.
+    """
+    run_dir = Path(run_dir)
+    manifest = run_manifest(run_dir)
+    config = manifest.get("config", {})
+    if options is None:
+        options = LabelOptions(
+            min_visits=int(config.get("search", {}).get("mcts", {}).get("min_visits", 2)),
+            seed=int(config.get("seed", 0)),
+        )
+    results = RunStore(run_dir, manifest.get("config_hash", "")).load_results()
+    if not results:
+        raise DatasetError(f"{str(run_dir / RESULTS)!r} holds no results: nothing to label")
+    sets = label_results(results, options, instruction_for)
+    stats = sets.stats
+    meta = {
+        "source_run": str(run_dir.resolve()),
+        "source_config_hash": manifest.get("config_hash", ""),
+        "options": asdict(options),
+        "stats": asdict(stats),
+    }
+    output_root = Path(output_root)
+    written: dict[str, dict[str, Any]] = {}
+    skipped: dict[str, str] = {}
+    if sets.explicit["train"]:
+        written[KIND_EXPLICIT] = write_dataset(
+            output_root / KIND_EXPLICIT, KIND_EXPLICIT, sets.explicit["train"],
+            sets.explicit["val"], meta,
+        )
+    elif not stats.trees:
+        skipped[KIND_EXPLICIT] = "no search trees in the run (run with search.strategy=mcts)"
+    else:
+        skipped[KIND_EXPLICIT] = (
+            f"no training state among {stats.nodes} tree nodes is visited >= "
+            f"{options.min_visits} times (lower --min-visits or raise search.mcts.iterations)"
+        )
+    if sets.implicit["train"]:
+        written[KIND_IMPLICIT] = write_dataset(
+            output_root / KIND_IMPLICIT, KIND_IMPLICIT, sets.implicit["train"],
+            sets.implicit["val"],
+            {**meta, "label_kind": IMPLICIT_LABELS[options.implicit_label],
+             "label_source": options.implicit_label},
+        )
+    else:
+        skipped[KIND_IMPLICIT] = "no finished trajectory with at least one step in the run"
+    if not written:
+        raise DatasetError(
+            f"nothing to label in {str(run_dir)!r}: " + "; ".join(
+                f"{kind}: {why}" for kind, why in skipped.items())
+        )
+    return LabelReport(
+        explicit_dir=output_root / KIND_EXPLICIT if KIND_EXPLICIT in written else None,
+        implicit_dir=output_root / KIND_IMPLICIT if KIND_IMPLICIT in written else None,
+        manifests=written,
+        stats=stats,
+        skipped=skipped,
+    )

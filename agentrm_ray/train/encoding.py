@@ -1,0 +1,154 @@
+"""Rows -> tensors for each objective, tokenized exactly as the serving side does.
+
+* value: RM text, truncated from the left (the newest steps matter most), right-padded, no
+  special tokens — the same call as the value RM replica (`actors/reward/methods/value.py`),
+  so a trained head scores served states on identical token sequences.
+* implicit: RM text with character offsets; a position counts toward the log-ratio when the
+  token it predicts starts inside an action span (the implicit RM replica's rule).
+* sft: the conversation through the tokenizer's chat template (the policy backends render
+  prompts the same way); only tokens of assistant turns — including their end-of-turn
+  marker, so the model learns to stop — carry labels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+IGNORE_INDEX = -100
+
+
+@dataclass
+class Encoded:
+    """A micro-batch: model inputs, per-kind targets, and its size for throughput stats."""
+
+    tensors: dict[str, Any]
+    samples: int
+    tokens: int
+
+
+def _tokens(enc: Any) -> int:
+    return int(enc["attention_mask"].sum())
+
+
+def encode_value(tokenizer: Any, rows: list[dict[str, Any]], max_length: int) -> Encoded:
+    import torch
+
+    tokenizer.truncation_side = "left"
+    tokenizer.padding_side = "right"
+    enc = tokenizer(
+        [r["text"] for r in rows],
+        return_tensors="pt",
+        padding=True,
+        truncation=True,
+        max_length=max_length,
+        add_special_tokens=False,
+    )
+    tensors = {
+        "input_ids": enc["input_ids"],
+        "attention_mask": enc["attention_mask"],
+        "values": torch.tensor([float(r["value"]) for r in rows], dtype=torch.float32),
+    }
+    return Encoded(tensors, len(rows), _tokens(enc))
+
+
+def encode_implicit(tokenizer: Any, rows: list[dict[str, Any]], max_length: int) -> Encoded:
+    import torch
+
+    tokenizer.truncation_side = "left"
+    tokenizer.padding_side = "right"
+    enc = tokenizer(
+        [r["text"] for r in rows],
+        return_tensors="pt",
+        padding=True,
+        truncation=True,
+        max_length=max_length,
+        add_special_tokens=False,
+        return_offsets_mapping=True,
+    )
+    spans = [list(zip(r["action_starts"], r["action_ends"], strict=True)) for r in rows]
+    tensors = {
+        "input_ids": enc["input_ids"],
+        "attention_mask": enc["attention_mask"],
+        "action_mask": action_token_mask(enc["offset_mapping"], enc["attention_mask"], spans),
+        "labels": torch.tensor([float(r["label"]) for r in rows], dtype=torch.float32),
+    }
+    return Encoded(tensors, len(rows), _tokens(enc))
+
+
+def action_token_mask(offsets: Any, attention_mask: Any, spans: list[list[tuple[int, int]]]) -> Any:
+    """(batch, len - 1) mask: position i counts when token i+1 *starts* inside an action span.
+
+    This is the implicit RM replica's rule, kept identical so trained and served rewards are
+    the same number. With byte-level BPE a word's token carries its leading space, so the
+    first word of an action (" move" in "Action: move north") starts one character before the
+    span and is not counted — on both sides. Changing the rule means changing it in
+    actors/reward/methods/implicit.py too.
+    """
+    import torch
+
+    starts = offsets[:, 1:, 0]  # position i predicts token i+1
+    mask = torch.zeros_like(starts, dtype=torch.bool)
+    for row, row_spans in enumerate(spans):
+        for lo, hi in row_spans:
+            mask[row] |= (starts[row] >= lo) & (starts[row] < hi)
+    return mask & (attention_mask[:, 1:] == 1)
+
+
+def chat_text_and_spans(
+    tokenizer: Any, messages: list[dict[str, str]]
+) -> tuple[str, list[tuple[int, int]]]:
+    """The templated conversation and the character span of every assistant turn.
+
+    Spans come from rendering growing prefixes; a template whose rendering of a prefix is not
+    a prefix of the whole (so turns cannot be located) is an error, not a silent mislabel.
+    """
+    if not getattr(tokenizer, "chat_template", None):
+        raise ValueError("the base model's tokenizer has no chat template; SFT needs one")
+
+    def render(part: list[dict[str, str]], prompt: bool) -> str:
+        return tokenizer.apply_chat_template(part, tokenize=False, add_generation_prompt=prompt)
+
+    full = render(messages, False)
+    spans = []
+    for i, message in enumerate(messages):
+        if message["role"] != "assistant":
+            continue
+        before, through = render(messages[:i], True), render(messages[: i + 1], False)
+        if not (full.startswith(before) and full.startswith(through)):
+            raise ValueError("the chat template does not render conversations prefix-stably")
+        spans.append((len(before), len(through)))
+    return full, spans
+
+
+def encode_sft(tokenizer: Any, rows: list[dict[str, Any]], max_length: int) -> Encoded:
+    import torch
+
+    rendered = [chat_text_and_spans(tokenizer, list(r["messages"])) for r in rows]
+    tokenizer.truncation_side = "right"  # keep the instruction and the first turns
+    tokenizer.padding_side = "right"
+    enc = tokenizer(
+        [text for text, _ in rendered],
+        return_tensors="pt",
+        padding=True,
+        truncation=True,
+        max_length=max_length,
+        add_special_tokens=False,
+        return_offsets_mapping=True,
+    )
+    starts = enc["offset_mapping"][..., 0]
+    keep = torch.zeros_like(starts, dtype=torch.bool)
+    for row, (_, spans) in enumerate(rendered):
+        for lo, hi in spans:
+            keep[row] |= (starts[row] >= lo) & (starts[row] < hi)
+    keep &= enc["attention_mask"] == 1
+    labels = torch.where(keep, enc["input_ids"], torch.full_like(enc["input_ids"], IGNORE_INDEX))
+    tensors = {
+        "input_ids": enc["input_ids"],
+        "attention_mask": enc["attention_mask"],
+        "labels": labels,
+    }
+    return Encoded(tensors, len(rows), _tokens(enc))
+
+
+ENCODERS = {"rm-explicit": encode_value, "rm-implicit": encode_implicit, "policy-sft": encode_sft}

@@ -1,0 +1,45 @@
+"""What a checkpoint records beside the weights: progress, loss history, validations.
+
+`state.json` lives in every checkpoint, so the history of a run survives kills and resumes
+(the driver writes metrics.json from the latest checkpoint's state).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+STATE_FILE = "state.json"
+PREDICTIONS_FILE = "val_predictions.json"
+DS_DIR = "ds"
+HF_DIR = "hf"
+
+
+@dataclass
+class TrainerState:
+    kind: str
+    total_steps: int
+    world_size: int
+    zero_stage: int
+    global_step: int = 0
+    history: list[dict[str, Any]] = field(default_factory=list)
+    validations: list[dict[str, Any]] = field(default_factory=list)
+    resumed_from: list[int] = field(default_factory=list)
+    spec_fingerprint: str = ""
+
+    @property
+    def finished(self) -> bool:
+        return self.global_step >= self.total_steps
+
+    @property
+    def tag(self) -> str:
+        return f"step-{self.global_step}"
+
+    def write(self, directory: Path) -> None:
+        (directory / STATE_FILE).write_text(json.dumps(asdict(self), indent=1), encoding="utf-8")
+
+    @classmethod
+    def read(cls, directory: Path) -> TrainerState:
+        return cls(**json.loads((directory / STATE_FILE).read_text(encoding="utf-8")))

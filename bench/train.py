@@ -1,0 +1,148 @@
+"""Training throughput of the Ray Train + DeepSpeed layer: 1 vs 2 workers, ZeRO-1 vs ZeRO-2.
+
+    .venv/bin/python bench/train.py [--model tiny|smollm2-135m|PATH] [--kind rm-explicit]
+                                    [--steps 8] [--batch 4] [--max-length 256]
+                                    [--configs 1x1,2x1,1x2,2x2] [--json out.json]
+
+Each configuration (WORKERSxZERO_STAGE) is one real TorchTrainer fit of `--steps` optimizer
+steps on a synthetic training set whose rows fill `--max-length` tokens, on this machine's
+CPUs split evenly among the workers (threads per worker = CPUs / workers). Printed as a
+markdown table: samples/s and tokens/s over the timed steps (each process's first step pays
+one-off costs and is excluded), seconds per step, and the wall time of the whole fit (Ray
+Train's fixed start-up cost included). Samples are counted across all workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from agentrm_ray.config import load_config
+from agentrm_ray.config.models import RayConfig
+from agentrm_ray.data.datasets import write_dataset
+from agentrm_ray.runtime import start_ray, stop_ray
+from agentrm_ray.train import train
+
+WORDS = ["north", "south", "east", "west", "door", "key", "room", "wall", "open", "take", "go",
+         "look", "the", "a", "to", "of"]
+
+
+def synthetic_rows(kind: str, count: int, words: int, seed: int = 0) -> list[dict[str, Any]]:
+    """Rows of `kind` with texts of about `words` words (learnability is irrelevant here)."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(count):
+        text = " ".join(rng.choice(WORDS) for _ in range(words))
+        if kind == "rm-explicit":
+            rows.append({"task_key": f"t{i}", "text": text, "value": rng.random()})
+        elif kind == "rm-implicit":
+            action = " go north"
+            rows.append({"task_key": f"t{i}", "text": text + action,
+                         "action_starts": [len(text) + 1], "action_ends": [len(text + action)],
+                         "label": float(rng.random() > 0.5)})
+        else:
+            rows.append({"task_key": f"t{i}", "messages": [
+                {"role": "user", "content": text},
+                {"role": "assistant", "content": "Action: go north"}]})
+    return rows
+
+
+def model_path(name: str) -> str:
+    if name == "tiny":
+        from agentrm_ray.models.tiny import tiny_llama
+
+        return str(tiny_llama(seed=0))
+    from agentrm_ray.models import resolve_model
+    from agentrm_ray.models.registry import KNOWN_MODELS, is_prepared
+
+    if name in KNOWN_MODELS and not is_prepared(name):
+        from agentrm_ray.models.prepare import prepare
+
+        prepare(name)
+    return str(resolve_model(name))
+
+
+def run_config(
+    workers: int, zero: int, args: argparse.Namespace, model: str, data: Path, cpus: int
+) -> dict[str, Any]:
+    cfg = load_config(None, [
+        f"train.base_model={model}", f"train.num_workers={workers}",
+        f"train.cpus_per_worker={max(1, cpus // workers)}", f"train.zero_stage={zero}",
+        f"train.batch_size_per_worker={args.batch}", f"train.max_length={args.max_length}",
+        "train.epochs=100", "train.checkpoint_every_steps=100000",
+    ])
+    with tempfile.TemporaryDirectory(prefix="bench-train-") as out:
+        started = time.perf_counter()
+        outcome = train(cfg, args.kind, data, Path(out), stop_after_steps=args.steps)
+        wall = time.perf_counter() - started
+    rate = outcome.metrics["throughput"]
+    return {
+        "workers": workers,
+        "zero": zero,
+        "threads_per_worker": max(1, cpus // workers),
+        "steps": outcome.global_step,
+        "samples_per_s": rate["samples_per_s"],
+        "tokens_per_s": rate["tokens_per_s"],
+        "seconds_per_step": rate["seconds_per_step"],
+        "fit_wall_s": wall,
+        "final_loss": outcome.metrics["steps"][-1]["loss"],
+    }
+
+
+def markdown(rows: list[dict[str, Any]], title: str) -> str:
+    lines = [
+        f"### {title}",
+        "",
+        "| workers | ZeRO | threads/worker | samples/s | tokens/s | s/step | fit wall (s) |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['workers']} | {r['zero']} | {r['threads_per_worker']} | "
+            f"{r['samples_per_s']:.1f} | {r['tokens_per_s']:.0f} | {r['seconds_per_step']:.3f} | "
+            f"{r['fit_wall_s']:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="tiny", help="tiny, smollm2-135m or an HF dir")
+    parser.add_argument("--kind", default="rm-explicit",
+                        choices=["rm-explicit", "rm-implicit", "policy-sft"])
+    parser.add_argument("--steps", type=int, default=8)
+    parser.add_argument("--batch", type=int, default=4, help="micro-batch per worker")
+    parser.add_argument("--max-length", type=int, default=256)
+    parser.add_argument("--configs", default="1x1,2x1,1x2,2x2", help="WORKERSxZERO,...")
+    parser.add_argument("--json", default=None, help="also write the rows here")
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+    model = model_path(args.model)
+    cpus = os.cpu_count() or 2
+    configs = [tuple(int(x) for x in c.split("x")) for c in args.configs.split(",")]
+    with tempfile.TemporaryDirectory(prefix="bench-train-data-") as data_dir:
+        data = Path(data_dir) / args.kind
+        rows = synthetic_rows(args.kind, 64, words=args.max_length)
+        meta = {"label_kind": "binary"} if args.kind == "rm-implicit" else {}
+        write_dataset(data, args.kind, rows, [], meta)
+        start_ray(RayConfig(num_cpus=cpus))
+        try:
+            results = [run_config(w, z, args, model, data, cpus) for w, z in configs]
+        finally:
+            stop_ray()
+    title = (f"{args.kind} on {args.model}: {args.steps} steps, micro-batch {args.batch}, "
+             f"max_length {args.max_length}, {cpus} CPUs, fp32")
+    print(markdown(results, title))
+    if args.json:
+        Path(args.json).write_text(json.dumps({"title": title, "rows": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,181 @@
+"""Labelling MCTS trees and trajectories into RM training sets."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from rm_trees import (
+    EAST,
+    NORTH,
+    NORTH2,
+    expected_text,
+    instruction_for,
+    tree_result,
+)
+
+from agentrm_ray.config import load_config
+from agentrm_ray.data.datasets import DatasetError, load_dataset
+from agentrm_ray.data.labelling import (
+    LabelOptions,
+    LabelStats,
+    explicit_rows,
+    implicit_rows,
+    implicit_text_and_spans,
+    label_results,
+    label_run,
+)
+from agentrm_ray.data.results import RunStore
+
+
+def test_tree_gives_expected_text_value_pairs_and_drops_rare_nodes() -> None:
+    stats = LabelStats()
+    rows = explicit_rows(tree_result(), "Walk the maze to the goal.", min_visits=2, stats=stats)
+    pairs = {r["text"]: r["value"] for r in rows}
+    assert pairs == {
+        expected_text(): pytest.approx(0.5),
+        expected_text(NORTH): pytest.approx(0.8),
+        expected_text(NORTH, NORTH2): pytest.approx(1.0),
+    }
+    assert expected_text(EAST) not in pairs  # visited once: a one-rollout guess
+    assert (stats.nodes, stats.rarely_visited) == (4, 1)
+    everything = explicit_rows(tree_result(), "Walk the maze to the goal.", 1, LabelStats())
+    assert {r["text"]: r["value"] for r in everything}[expected_text(EAST)] == 0.0
+
+
+def test_duplicate_states_merge_visit_weighted() -> None:
+    first, second = tree_result(seed=0), tree_result(seed=1)  # same task, same texts
+    second.nodes[1].value_sum = 0.0  # "north": 3 visits, mean 0 in the second tree
+    sets = label_results([first, second], LabelOptions(val_fraction=0.0), instruction_for)
+    values = {r["text"]: (r["value"], r["visits"]) for r in sets.explicit["train"]}
+    assert values[expected_text(NORTH)] == (pytest.approx((2.4 + 0.0) / 6), 6)
+    assert sets.stats.merged_duplicates == 3
+    assert len(sets.explicit["train"]) == 3
+
+
+def test_split_is_by_task_never_by_state() -> None:
+    results = [tree_result(task_id=f"t{i}") for i in range(10)]
+    sets = label_results(results, LabelOptions(val_fraction=0.3, seed=7), instruction_for)
+    for kind in (sets.explicit, sets.implicit):
+        train_tasks = {r["task_key"] for r in kind["train"]}
+        val_tasks = {r["task_key"] for r in kind["val"]}
+        assert train_tasks and val_tasks and not train_tasks & val_tasks
+    val_tasks = {r["task_key"] for r in sets.explicit["val"]}
+    assert len(val_tasks) == 3
+    # every state of a held-out task is in validation
+    assert sum(r["task_key"] in val_tasks for r in sets.explicit["val"]) == 3 * 3
+    again = label_results(results, LabelOptions(val_fraction=0.3, seed=7), instruction_for)
+    assert {r["task_key"] for r in again.explicit["val"]} == val_tasks
+
+
+def test_implicit_rows_carry_outcomes_and_action_spans() -> None:
+    stats = LabelStats()
+    rows = implicit_rows(tree_result(), "Walk the maze to the goal.", "success", stats)
+    by_steps = {r["num_steps"]: r for r in rows if r["num_steps"]}
+    win, lose = by_steps[2], by_steps[1]
+    assert (win["label"], lose["label"]) == (1.0, 0.0)
+    assert (win["progress"], lose["progress"]) == (1.0, 0.25)
+    assert win["text"] == expected_text(NORTH, NORTH2)
+    actions = [win["text"][lo:hi] for lo, hi in zip(win["action_starts"], win["action_ends"],
+                                                     strict=True)]
+    assert actions == ["move north", "move north"]
+    progress = implicit_rows(tree_result(), "x", "progress", LabelStats())
+    assert sorted(r["label"] for r in progress) == [0.25, 1.0, 1.0]
+
+
+def test_implicit_spans_match_the_implicit_rm_replica() -> None:
+    from agentrm_ray.actors.reward.api import RMState
+    from agentrm_ray.actors.reward.methods.implicit import ImplicitMethod
+
+    trajectory = tree_result().best
+    assert trajectory is not None
+    ours = implicit_text_and_spans("Walk.", trajectory)
+    served = ImplicitMethod._text_and_action_spans(
+        RMState(instruction="Walk.", trajectory=trajectory)
+    )
+    assert ours == served
+
+
+def test_values_outside_unit_interval_are_an_error() -> None:
+    result = tree_result()
+    result.nodes[1].value_sum = 9.0  # mean 3.0: not an MCTS outcome
+    with pytest.raises(DatasetError, match="mean value 3"):
+        label_results([result], LabelOptions(), instruction_for)
+
+
+def test_inconsistent_tree_is_an_error() -> None:
+    result = tree_result()
+    result.nodes[3].depth = 5
+    with pytest.raises(DatasetError, match="node 3 has depth 5"):
+        label_results([result], LabelOptions(), instruction_for)
+
+
+def test_bad_options_are_errors() -> None:
+    with pytest.raises(DatasetError, match="min_visits"):
+        LabelOptions(min_visits=0)
+    with pytest.raises(DatasetError, match="success or progress"):
+        LabelOptions(implicit_label="reward")
+
+
+def _run_dir(tmp_path, results, min_visits=2):
+    cfg = load_config(None, [f"search.mcts.min_visits={min_visits}", "search.strategy=mcts"])
+    store = RunStore.open(tmp_path / "run", cfg)
+    for result in results:
+        store.append(result)
+    return store
+
+
+def test_label_run_writes_both_sets_with_manifests(tmp_path) -> None:
+    store = _run_dir(tmp_path, [tree_result(task_id=f"t{i}") for i in range(5)], min_visits=3)
+    report = label_run(store.root, tmp_path / "data", None, instruction_for)
+    explicit = load_dataset(tmp_path / "data" / "rm-explicit", "rm-explicit")
+    implicit = load_dataset(tmp_path / "data" / "rm-implicit", "rm-implicit")
+    # min_visits=3 comes from the run's config: only root (4) and north (3) survive
+    assert sorted({round(r["value"], 6) for r in explicit.train + explicit.val}) == [0.5, 0.8]
+    assert report.manifests["rm-explicit"]["options"]["min_visits"] == 3
+    manifest = json.loads((tmp_path / "data" / "rm-explicit" / "manifest.json").read_text())
+    assert manifest["source_config_hash"] == store.config_hash
+    assert manifest["counts"] == {"train": len(explicit.train), "val": len(explicit.val)}
+    assert "text" in manifest["columns"] and "value" in manifest["columns"]
+    assert implicit.label_kind == "binary"
+    assert {r["label"] for r in implicit.train + implicit.val} == {0.0, 1.0}
+
+
+def test_label_run_without_trees_skips_explicit_with_the_reason(tmp_path) -> None:
+    result = tree_result()
+    result.nodes = None
+    store = _run_dir(tmp_path, [result])
+    report = label_run(store.root, tmp_path / "data", None, instruction_for)
+    assert report.explicit_dir is None and report.implicit_dir is not None
+    assert "search.strategy=mcts" in report.skipped["rm-explicit"]
+
+
+def test_label_run_errors_on_empty_or_missing_runs(tmp_path) -> None:
+    with pytest.raises(DatasetError, match="not a run directory"):
+        label_run(tmp_path / "nowhere", tmp_path / "data")
+    store = _run_dir(tmp_path, [])
+    with pytest.raises(DatasetError, match="holds no results"):
+        label_run(store.root, tmp_path / "data")
+    failed = tree_result()
+    failed.error = "env crashed"
+    store.append(failed)
+    with pytest.raises(DatasetError, match="nothing to label"):
+        label_run(store.root, tmp_path / "data", None, instruction_for)
+
+
+def test_label_cli(tmp_path) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from agentrm_ray.cli import train_cmd
+
+    store = _run_dir(tmp_path, [tree_result(task_id=f"t{i}") for i in range(4)])
+    app = typer.Typer()
+    app.command("label")(train_cmd.label)
+    app.command("noop")(lambda: None)  # keep typer in multi-command mode
+    out = CliRunner().invoke(app, ["label", "--run", str(store.root), "--min-visits", "1"])
+    assert out.exit_code == 0, out.output
+    assert "rm-explicit:" in out.output and "rm-implicit:" in out.output
+    assert (store.root / "data" / "rm-explicit" / "train.parquet").is_file()
+    bad = CliRunner().invoke(app, ["label", "--run", str(tmp_path / "missing")])
+    assert bad.exit_code == 2 and "not a run directory" in bad.output
