@@ -11,6 +11,7 @@ from agentrm_ray.cli import (
     models_cmd,
     report_cmd,
     run_cmd,
+    serve_cmd,
     train_cmd,
 )
 
@@ -32,6 +33,7 @@ app.add_typer(models_cmd.app, name="models")
 app.command("demo")(demo_cmd.demo)
 app.command("run")(run_cmd.run)
 app.command("report")(report_cmd.report)
+app.command("serve")(serve_cmd.serve)
 app.command("train")(train_cmd.train)
 app.command("label")(train_cmd.label)
 app.command("demos")(train_cmd.demos)

@@ -21,6 +21,13 @@ DEFAULT_CONFIG_NAME = "default"
 # Sections that say where and how a run executes but not what it computes: two runs that
 # differ only here produce the same results and share a config hash.
 _NOT_HASHED = ("ray", "output", "serve")
+# Placement and capacity fields anywhere in the tree: they decide where and how fast a run
+# computes, not what it computes, so resizing a cluster does not orphan a run directory.
+_PLACEMENT_FIELDS = frozenset({
+    "replicas", "num_cpus_per_replica", "num_gpus_per_replica", "workers",
+    "num_cpus_per_worker", "max_sessions_per_worker", "idle_timeout_s", "request_timeout_s",
+    "max_concurrent_tasks", "max_batch_size", "cpus_per_worker", "gpus_per_worker",
+})
 
 
 def bundled_config_names() -> list[str]:
@@ -83,9 +90,17 @@ def load_config(source: str | Path | None = None, overrides: list[str] | None = 
 
 def config_hash(cfg: RootConfig) -> str:
     """Stable short hash of everything in a config that can change results."""
-    data = {k: v for k, v in cfg.model_dump(mode="json").items() if k not in _NOT_HASHED}
+    data = _without_placement(
+        {k: v for k, v in cfg.model_dump(mode="json").items() if k not in _NOT_HASHED}
+    )
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def _without_placement(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _without_placement(v) for k, v in data.items() if k not in _PLACEMENT_FIELDS}
+    return data
 
 
 def _problem_from_pydantic(err: Any) -> ConfigProblem:

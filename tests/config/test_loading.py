@@ -125,3 +125,11 @@ def test_every_field_is_documented() -> None:
         return missing
 
     assert walk(RootConfig, "") == []
+
+
+def test_config_hash_ignores_placement_and_capacity() -> None:
+    base = load_config()
+    resized = load_config(overrides=["policy.replicas=4", "reward.num_cpus_per_replica=2",
+                                     "search.max_concurrent_tasks=1", "envs.workers=3"])
+    assert config_hash(base) == config_hash(resized)
+    assert config_hash(base) != config_hash(load_config(overrides=["policy.model=other"]))

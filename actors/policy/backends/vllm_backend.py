@@ -36,6 +36,11 @@ class VLLMBackend(PolicyBackend):
             max_model_len=s.max_model_len,
             tensor_parallel_size=s.tensor_parallel_size,
             enable_prefix_caching=True,
+            # Seeded sampling (our determinism) cannot survive chunked prefill on CPU: vLLM
+            # rewinds a partially-prefilled request's torch.Generator ("CPU Generator does not
+            # use offset" kills the engine). Whole-prompt prefill avoids the rewind.
+            enable_chunked_prefill=False,
+            max_num_batched_tokens=max(s.max_model_len, 2048),
             seed=s.seed,
             disable_log_stats=True,
             **s.extra,

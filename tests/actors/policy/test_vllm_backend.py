@@ -37,15 +37,21 @@ def test_vllm_replica_samples_n_with_logprobs_deterministically(ray_cluster, tin
         greedy = await pool.generate(
             GenerationRequest(prompt="The maze", temperature=0.0, max_tokens=6)
         )
+        # concurrent seeded requests with long prompts: these used to be chunk-prefilled, and
+        # rewinding a seeded CPU generator killed the engine
+        long_prompts = await asyncio.gather(*(pool.generate(GenerationRequest(
+            prompt=f"Story {i}: " + "the maze goes on and on, " * 120, n=2, max_tokens=4,
+            temperature=1.0, seed=i)) for i in range(4)))
         too_long = None
         try:
             await pool.generate(GenerationRequest(prompt="word " * 1100, max_tokens=4))
         except ValueError as exc:
             too_long = str(exc)
         await pool.shutdown()
-        return first, concurrent, greedy, too_long
+        return first, concurrent, greedy, too_long, long_prompts
 
-    first, concurrent, greedy, too_long = asyncio.run(go())
+    first, concurrent, greedy, too_long, long_prompts = asyncio.run(go())
+    assert all(len(r.samples) == 2 and r.prompt_tokens > 700 for r in long_prompts)
     assert len(first.samples) == 3 and first.prompt_tokens > 5
     for sample in first.samples:
         assert sample.logprobs is not None and len(sample.logprobs) == sample.num_tokens == 8

@@ -1,0 +1,69 @@
+"""`agentrm-ray serve`: search over HTTP (Ray Serve + FastAPI) until interrupted."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from agentrm_ray.cli.common import ConfigOption, SetOption, resolve_config, stdout, user_errors
+
+
+def serve(
+    config: ConfigOption = None,
+    set_: SetOption = None,
+    host: Annotated[str | None, typer.Option(
+        help="Bind address (overrides serve.host; default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="HTTP port (overrides serve.port).")] = None,
+    address: Annotated[str | None, typer.Option(
+        help="Ray cluster to join (overrides ray.address; RAY_ADDRESS also works).")] = None,
+    auth_token_file: Annotated[Path | None, typer.Option(
+        help="File holding the bearer token clients must send (instead of "
+             "serve.auth_token_env).", show_default=False)] = None,
+) -> None:
+    """Serve search over HTTP: POST /v1/search (and /v1/search/stream), /v1/score, GET /v1/envs.
+
+    Loads the policy, env workers and RM once, then answers until Ctrl-C / SIGTERM, when the
+    application is deleted (its actors stop) and a Ray cluster started here goes down with it.
+    OpenAPI docs at http://HOST:PORT/docs.
+    """
+    from agentrm_ray.runtime import ray_session
+    from agentrm_ray.search.stack import SearchStack, prepare_known_models
+    from agentrm_ray.serve.auth import load_token, token_digest
+    from agentrm_ray.serve.service import serving_config
+
+    overrides = list(set_ or [])
+    if host is not None:
+        overrides.append(f"serve.host={host}")
+    if port is not None:
+        overrides.append(f"serve.port={port}")
+    if address is not None:
+        overrides.append(f"ray.address={address}")
+    with user_errors():
+        cfg = resolve_config(config, overrides)
+        token = load_token(cfg.serve, auth_token_file)
+        for name in prepare_known_models(cfg):
+            stdout.print(f"prepared model {name}")
+        SearchStack(serving_config(cfg))  # model paths are checked here, before Ray starts
+    with user_errors(), ray_session(cfg.ray):
+        from agentrm_ray.serve.app import start_search_app, stop_search_app
+
+        stop = _stop_on_signals()
+        url = start_search_app(cfg, token_digest(token) if token else None)
+        try:
+            stdout.print(f"serving on {url}  (docs: {url}/docs, auth: "
+                         f"{'bearer token' if token else 'off'}); Ctrl-C stops")
+            stop.wait()
+        finally:
+            stop_search_app()
+
+
+def _stop_on_signals() -> threading.Event:
+    """An event set by SIGINT/SIGTERM, so shutdown runs in the main thread's `finally`."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop

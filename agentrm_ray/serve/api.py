@@ -1,0 +1,200 @@
+"""The FastAPI app of the ingress: routes, validation, auth, limits, metrics, SSE.
+
+Everything that can be refused without touching an actor is refused here (auth 401, size
+413, malformed or over-budget requests 422 naming the field), so the backend only sees
+requests it can serve. The backend is reached through a `BackendClient`: a Serve handle in
+production (`deployments.HandleClient`), the service object itself in in-process tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.security import HTTPBearer
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from agentrm_ray.actors.reward.api import RMState
+from agentrm_ray.serve.auth import check_bearer
+from agentrm_ray.serve.body_limit import BodyLimitMiddleware
+from agentrm_ray.serve.catalog import env_catalogue, instructions_for, resolve_task
+from agentrm_ray.serve.errors import FieldProblem, RequestProblems
+from agentrm_ray.serve.limits import ServeLimits, check, score_problems, search_problems
+from agentrm_ray.serve.metrics import ServeMetrics
+from agentrm_ray.serve.schemas import (
+    EnvsResponse,
+    ErrorReply,
+    HealthResponse,
+    ScoreRequest,
+    ScoreResponse,
+    SearchRequest,
+    SearchResponse,
+    StatsResponse,
+    SwapRequest,
+    SwapResponse,
+)
+from agentrm_ray.serve.sse import MEDIA_TYPE, sse_frame
+from agentrm_ray.types import Task
+
+HEALTH_TIMEOUT_S = 10.0
+NEEDS_RM = ("best_of_n", "beam")
+ROUTES = ("/healthz", "/v1/envs", "/v1/search", "/v1/search/stream", "/v1/score",
+          "/v1/stats", "/v1/admin/reward-model")
+
+
+class BackendClient(Protocol):
+    async def search(self, req: SearchRequest, task: Task) -> SearchResponse | ErrorReply: ...
+    def stream(self, req: SearchRequest, task: Task) -> AsyncIterator[tuple[str, dict]]: ...
+    async def score(self, states: list[RMState]) -> ScoreResponse | ErrorReply: ...
+    async def swap(self, req: SwapRequest) -> SwapResponse | ErrorReply: ...
+    async def stats(self) -> StatsResponse: ...
+    async def health(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class IngressSettings:
+    reward_method: str
+    max_request_bytes: int = 1_000_000
+    auth_digest: str | None = None  # sha256 of the bearer token; None: auth off
+    limits: ServeLimits = field(default_factory=ServeLimits)
+
+
+_bearer = HTTPBearer(auto_error=False, description="Needed when the server runs with a token.")
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Missing or wrong bearer token."},
+    413: {"description": "Body larger than serve.max_request_bytes."},
+    422: {"description": "Malformed or over-budget request; `detail[].loc` names the field."},
+}
+
+
+def create_api(client: BackendClient, settings: IngressSettings,
+               metrics: ServeMetrics | None = None) -> FastAPI:
+    api = FastAPI(
+        title="agentrm-ray search",
+        version="1",
+        description="RM-guided test-time search (greedy, Best-of-N, beam, MCTS) for LLM agents.",
+    )
+    metrics = metrics or ServeMetrics(enabled=False)
+    api.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    api.add_middleware(_MetricsMiddleware, metrics=metrics)
+
+    async def authorized(request: Request, _: Any = Depends(_bearer)) -> None:
+        check_bearer(request, settings.auth_digest)
+
+    @api.exception_handler(RequestProblems)
+    async def _problems(_: Request, exc: RequestProblems) -> JSONResponse:
+        return JSONResponse({"detail": exc.as_fastapi_errors()}, status_code=422)
+
+    @api.get("/healthz", response_model=HealthResponse, responses={503: {"description": "Down"}})
+    async def healthz() -> HealthResponse:
+        """Liveness of the ingress and its backend (no auth, for load balancers)."""
+        try:
+            backend = await asyncio.wait_for(client.health(), HEALTH_TIMEOUT_S)
+        except Exception as exc:
+            raise HTTPException(503, f"backend not answering: {type(exc).__name__}") from None
+        return HealthResponse(status="ok", backend=backend)
+
+    @api.get("/v1/envs", response_model=EnvsResponse, dependencies=[Depends(authorized)],
+             responses=_ERRORS)
+    async def envs() -> EnvsResponse:
+        """Every env family, its task counts per split and whether it can run here."""
+        return EnvsResponse(envs=list(env_catalogue()))
+
+    @api.post("/v1/search", response_model=SearchResponse, dependencies=[Depends(authorized)],
+              responses={**_ERRORS, 504: {"description": "limits.timeout_s passed."}})
+    async def search(req: SearchRequest) -> Any:
+        """Search one task; returns the chosen trajectory, all candidates and the budget.
+
+        A search that fails inside (e.g. an env error) is still a 200 whose `result.error`
+        says why, exactly as a failed task is recorded by `agentrm-ray run`.
+        """
+        task = _admit(req, settings)
+        return _reply(await client.search(req, task))
+
+    @api.post("/v1/search/stream", dependencies=[Depends(authorized)],
+              responses={**_ERRORS, 200: {"description": "SSE: `progress` events, then one "
+                                          "`result` (a SearchResponse) or `error` event.",
+                                          "content": {MEDIA_TYPE: {}}}})
+    async def search_stream(req: SearchRequest) -> StreamingResponse:
+        """Like /v1/search, streamed as server-sent events; disconnecting cancels the search."""
+        task = _admit(req, settings)
+
+        async def frames() -> AsyncIterator[bytes]:
+            async for event, data in client.stream(req, task):
+                yield sse_frame(event, data)
+
+        return StreamingResponse(frames(), media_type=MEDIA_TYPE,
+                                 headers={"Cache-Control": "no-cache"})
+
+    @api.post("/v1/score", response_model=ScoreResponse, dependencies=[Depends(authorized)],
+              responses={**_ERRORS, 409: {"description": "The server has no RM replicas."}})
+    async def score(req: ScoreRequest) -> Any:
+        """Score trajectories (their last states) with the server's current RM."""
+        check(score_problems(req, settings.limits))
+        instructions = instructions_for(req.states)
+        states = [RMState(instruction=i, trajectory=s.trajectory)
+                  for i, s in zip(instructions, req.states, strict=True)]
+        return _reply(await client.score(states))
+
+    @api.get("/v1/stats", response_model=StatsResponse, dependencies=[Depends(authorized)],
+             responses=_ERRORS)
+    async def stats() -> StatsResponse:
+        """Search counters (incl. cancelled), live env sessions, the current RM generation."""
+        return await client.stats()
+
+    @api.post("/v1/admin/reward-model", response_model=SwapResponse,
+              dependencies=[Depends(authorized)],
+              responses={**_ERRORS, 409: {"description": "The server has no RM replicas."}})
+    async def swap_reward_model(req: SwapRequest) -> Any:
+        """Load a new RM checkpoint, send new requests to it, drain and stop the old one."""
+        return _reply(await client.swap(req))
+
+    return api
+
+
+def _admit(req: SearchRequest, settings: IngressSettings) -> Task:
+    """Budget caps and task lookup: the request is servable, or a 422 names why."""
+    problems = search_problems(req, settings.limits)
+    if req.strategy.name in NEEDS_RM and settings.reward_method in ("none",):
+        problems.append(FieldProblem(("body", "strategy", "name"),
+                                     f"{req.strategy.name} ranks states with a reward model; "
+                                     "this server runs reward.method=none"))
+    check(problems)
+    return resolve_task(req.task)
+
+
+def _reply(reply: Any) -> Any:
+    if isinstance(reply, ErrorReply):
+        if reply.status == 422 and reply.loc:
+            raise RequestProblems([FieldProblem(tuple(reply.loc), reply.detail)])
+        raise HTTPException(reply.status, reply.detail)
+    return reply
+
+
+class _MetricsMiddleware:
+    """Count requests and time them to the response head, per known route and status."""
+
+    def __init__(self, app: ASGIApp, metrics: ServeMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        path = scope.get("path", "")
+        route = path if path in ROUTES else "other"
+
+        async def timed_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self.metrics.record_request(route, int(message["status"]),
+                                            time.perf_counter() - started)
+            await send(message)
+
+        await self.app(scope, receive, timed_send)

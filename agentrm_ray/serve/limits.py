@@ -1,0 +1,78 @@
+"""Budget caps of the server: what one request may ask for before it is refused with a 422.
+
+Why separate from pydantic bounds: the bounds in `schemas` say what is meaningful; these say
+what this server is willing to spend, and they name the field that exceeds them (a beam of
+width x expansions is one budget, so it is blamed on `strategy.width` with both numbers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agentrm_ray.serve.errors import FieldProblem, RequestProblems
+from agentrm_ray.serve.schemas import (
+    BeamParams,
+    BestOfNParams,
+    MCTSParams,
+    ScoreRequest,
+    SearchRequest,
+)
+
+
+@dataclass(frozen=True)
+class ServeLimits:
+    max_n: int = 16
+    max_beam_cells: int = 16  # width * expansions
+    max_mcts_iterations: int = 64
+    max_mcts_expansions: int = 8
+    max_steps: int = 30
+    max_timeout_s: float = 600.0
+    max_score_states: int = 64
+
+
+def search_problems(req: SearchRequest, limits: ServeLimits) -> list[FieldProblem]:
+    """Every cap the request exceeds, each naming its field."""
+    problems: list[FieldProblem] = []
+    s = req.strategy
+    if isinstance(s, BestOfNParams) and s.n > limits.max_n:
+        problems.append(FieldProblem(("body", "strategy", "n"),
+                                     f"n={s.n} exceeds this server's limit of {limits.max_n}"))
+    if isinstance(s, BeamParams) and s.width * s.expansions > limits.max_beam_cells:
+        problems.append(FieldProblem(
+            ("body", "strategy", "width"),
+            f"width*expansions={s.width}*{s.expansions}={s.width * s.expansions} exceeds this "
+            f"server's limit of {limits.max_beam_cells}"))
+    if isinstance(s, MCTSParams):
+        if s.iterations > limits.max_mcts_iterations:
+            problems.append(FieldProblem(
+                ("body", "strategy", "iterations"),
+                f"iterations={s.iterations} exceeds this server's limit of "
+                f"{limits.max_mcts_iterations}"))
+        if s.expansions > limits.max_mcts_expansions:
+            problems.append(FieldProblem(
+                ("body", "strategy", "expansions"),
+                f"expansions={s.expansions} exceeds this server's limit of "
+                f"{limits.max_mcts_expansions}"))
+    if req.limits.max_steps is not None and req.limits.max_steps > limits.max_steps:
+        problems.append(FieldProblem(
+            ("body", "limits", "max_steps"),
+            f"max_steps={req.limits.max_steps} exceeds this server's limit of {limits.max_steps}"))
+    if req.limits.timeout_s is not None and req.limits.timeout_s > limits.max_timeout_s:
+        problems.append(FieldProblem(
+            ("body", "limits", "timeout_s"),
+            f"timeout_s={req.limits.timeout_s} exceeds this server's limit of "
+            f"{limits.max_timeout_s}"))
+    return problems
+
+
+def score_problems(req: ScoreRequest, limits: ServeLimits) -> list[FieldProblem]:
+    if len(req.states) > limits.max_score_states:
+        return [FieldProblem(("body", "states"),
+                             f"{len(req.states)} states exceed this server's limit of "
+                             f"{limits.max_score_states} per request")]
+    return []
+
+
+def check(problems: list[FieldProblem]) -> None:
+    if problems:
+        raise RequestProblems(problems)

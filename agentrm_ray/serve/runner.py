@@ -1,0 +1,132 @@
+"""Run one served search: the request's strategy and limits over the shared pools.
+
+This is the serving twin of `Coordinator.search_task`: the same strategies and the same
+`SearchResult`, but parameters come from the request (not the config), the RM is the
+generation leased for this request, there are no retries (the client decides), and a
+cancelled or timed-out search releases the env sessions it still holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+
+from agentrm_ray.config import RootConfig, config_hash
+from agentrm_ray.config.models import (
+    BeamConfig,
+    BestOfNConfig,
+    SearchConfig,
+    SearchStrategy,
+)
+from agentrm_ray.search.expander import Expander
+from agentrm_ray.search.scorers import Scorer
+from agentrm_ray.search.strategies import STRATEGIES, StrategyContext
+from agentrm_ray.serve.observer import ObservedExpander, ProgressSink, release_shielded
+from agentrm_ray.serve.reward_switch import RewardSwitch
+from agentrm_ray.serve.schemas import (
+    BeamParams,
+    BestOfNParams,
+    MCTSParams,
+    SearchCounters,
+    SearchRequest,
+    SearchResponse,
+)
+from agentrm_ray.types import Budget, SearchResult, Task
+from agentrm_ray.versions import library_versions
+
+log = logging.getLogger(__name__)
+
+ExpanderFactory = Callable[[Scorer], Expander]
+DoneHook = Callable[[str, str, Budget], None]  # (strategy, outcome, budget spent): metrics
+
+
+class SearchTimeout(Exception):
+    """The request's `limits.timeout_s` passed; the search was cancelled."""
+
+
+def strategy_context(cfg: RootConfig, req: SearchRequest, default_max_steps: int
+                     ) -> StrategyContext:
+    """The StrategyContext a request asks for, on top of the server's config."""
+    s = req.strategy
+    update: dict[str, object] = {"strategy": SearchStrategy(s.name)}
+    if isinstance(s, BestOfNParams):
+        update["best_of_n"] = BestOfNConfig(n=s.n, aggregate=s.aggregate)
+    elif isinstance(s, BeamParams):
+        update["beam"] = BeamConfig(width=s.width, expansions=s.expansions)
+    elif isinstance(s, MCTSParams):
+        update["mcts"] = cfg.search.mcts.model_copy(update={
+            "iterations": s.iterations, "expansions": s.expansions, "exploration": s.exploration})
+    search: SearchConfig = cfg.search.model_copy(update=update)
+    return StrategyContext(
+        search=search,
+        max_steps=req.limits.max_steps or default_max_steps,
+        temperature=(cfg.policy.sampling.temperature if req.temperature is None
+                     else req.temperature),
+        seed=cfg.seed if req.seed is None else req.seed,
+    )
+
+
+class SearchRunner:
+    def __init__(self, cfg: RootConfig, make_expander: ExpanderFactory, rewards: RewardSwitch,
+                 default_max_steps: int | None = None, on_done: DoneHook | None = None) -> None:
+        self.cfg = cfg
+        self.make_expander = make_expander
+        self.rewards = rewards
+        self.default_max_steps = default_max_steps or cfg.tasks.max_steps
+        self.on_done = on_done
+        self.counters = SearchCounters()
+        self.tokens_out = 0
+        self._slots = asyncio.Semaphore(cfg.search.max_concurrent_tasks)
+        self._hash = config_hash(cfg)
+        self._versions = library_versions()
+
+    async def run(self, req: SearchRequest, task: Task, sink: ProgressSink | None = None
+                  ) -> SearchResponse:
+        """Search `task` as `req` asks; raises CancelledError / SearchTimeout, never leaks envs."""
+        ctx = strategy_context(self.cfg, req, self.default_max_steps)
+        name = req.strategy.name
+        async with self._slots, self.rewards.lease() as rm:
+            expander = ObservedExpander(self.make_expander(rm.scorer), sink)
+            self.counters.started += 1
+            started = time.perf_counter()
+            result: SearchResult | None = None
+            outcome = "ok"
+            try:
+                found = await asyncio.wait_for(STRATEGIES[name](expander, task, ctx),
+                                               req.limits.timeout_s)
+            except asyncio.CancelledError:
+                outcome = "cancelled"
+                self.counters.cancelled += 1
+                raise
+            except asyncio.TimeoutError:
+                outcome = "timeout"
+                self.counters.timed_out += 1
+                raise SearchTimeout(
+                    f"search exceeded limits.timeout_s={req.limits.timeout_s}") from None
+            except Exception as exc:  # a failed search is a result, as in results.jsonl
+                outcome = "failed"
+                self.counters.failed += 1
+                log.warning("search of %s failed: %r", task.key, exc)
+                result = SearchResult(task=task, strategy=name, budget=expander.budget,
+                                      error=f"{type(exc).__name__}: {exc}",
+                                      config_hash=self._hash, versions=self._versions)
+            else:
+                self.counters.finished += 1
+                keep_tree = req.include_tree and found.nodes is not None
+                result = SearchResult(task=task, strategy=name, best=found.best,
+                                      candidates=found.candidates, budget=expander.budget,
+                                      config_hash=self._hash, versions=self._versions,
+                                      nodes=found.nodes if keep_tree else None)
+            finally:
+                leaked = await release_shielded(expander)
+                if leaked:
+                    log.info("released %d env session(s) of a %s search", leaked, outcome)
+                expander.budget.wall_time_s = time.perf_counter() - started
+                self.tokens_out += expander.budget.policy_tokens_out
+                if self.on_done is not None:
+                    self.on_done(name, outcome, expander.budget)
+            return SearchResponse(result=result, reward_model=rm.model,
+                                  reward_generation=rm.number,
+                                  elapsed_s=time.perf_counter() - started)

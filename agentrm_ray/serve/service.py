@@ -1,0 +1,168 @@
+"""The search backend's logic, independent of Ray Serve: searches, scoring, RM swap, stats.
+
+`SearchService.start(cfg)` builds and starts the actor pools of a `SearchStack` and serves
+requests over them; the Serve deployment (`deployments.SearchBackend`) is a thin shell around
+it, and the benchmark calls it in-process to measure what Serve adds. Expected failures come
+back as `ErrorReply` values instead of exceptions, because exceptions crossing a Serve handle
+arrive wrapped and the ingress would have to unwrap them to pick a status code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from agentrm_ray.actors.reward.api import RMState
+from agentrm_ray.actors.reward.pool import RewardPool
+from agentrm_ray.config import RootConfig
+from agentrm_ray.config.models import RewardMethod, SearchStrategy
+from agentrm_ray.errors import AgentRMError
+from agentrm_ray.search.expander import Expander
+from agentrm_ray.search.scorers import PoolScorer, Scorer
+from agentrm_ray.search.stack import SearchStack, instruction_for
+from agentrm_ray.serve.env_tracking import TrackedPoolExpander
+from agentrm_ray.serve.reward_switch import RewardSwitch, SwapNotSupported, first_generation
+from agentrm_ray.serve.runner import DoneHook, ExpanderFactory, SearchRunner, SearchTimeout
+from agentrm_ray.serve.schemas import (
+    ErrorReply,
+    ProgressEvent,
+    ScoreResponse,
+    SearchRequest,
+    SearchResponse,
+    StatsResponse,
+    SwapRequest,
+    SwapResponse,
+)
+from agentrm_ray.types import Task
+
+RM_METHODS = (RewardMethod.value, RewardMethod.implicit, RewardMethod.judge)
+StreamItem = tuple[str, dict[str, Any]]  # (SSE event name, JSON payload)
+
+
+def serving_config(cfg: RootConfig) -> RootConfig:
+    """The config the stack is built from: requests choose their strategy, so RM replicas
+    start whenever reward.method names a model — not only if the configured strategy scores."""
+    if cfg.reward.method in RM_METHODS and cfg.search.strategy not in (
+            SearchStrategy.beam, SearchStrategy.best_of_n):
+        return cfg.model_copy(update={
+            "search": cfg.search.model_copy(update={"strategy": SearchStrategy.beam})})
+    return cfg
+
+
+class SearchService:
+    def __init__(self, cfg: RootConfig, stack: SearchStack, default_max_steps: int | None = None,
+                 on_done: DoneHook | None = None,
+                 make_expander: ExpanderFactory | None = None) -> None:
+        """`make_expander` replaces the PoolExpander (in-process tests use fakes)."""
+        self.cfg = cfg
+        self.stack = stack
+        first = first_generation(stack.reward, stack.scorer,
+                                 cfg.reward.model or cfg.policy.model)
+        self.rewards = RewardSwitch(first, self._make_pool, self._make_scorer)
+        self.runner = SearchRunner(cfg, make_expander or self._make_expander, self.rewards,
+                                   default_max_steps, on_done)
+
+    @classmethod
+    async def start(cls, cfg: RootConfig, default_max_steps: int | None = None,
+                    on_done: DoneHook | None = None) -> SearchService:
+        """Create the actor pools (needs a connected Ray) and wait until they have loaded."""
+        stack = SearchStack(serving_config(cfg))
+        await stack.start()
+        return cls(cfg, stack, default_max_steps, on_done)
+
+    # --------------------------------------------------------------------- requests
+    async def search(self, req: SearchRequest, task: Task) -> SearchResponse | ErrorReply:
+        try:
+            return await self.runner.run(req, task)
+        except SearchTimeout as exc:
+            return ErrorReply(status=504, detail=str(exc), loc=["body", "limits", "timeout_s"])
+
+    async def stream(self, req: SearchRequest, task: Task) -> AsyncIterator[StreamItem]:
+        """Progress events as the search runs, then its result (or an error event).
+
+        Closing the generator early (the client went away) cancels the search.
+        """
+        events: asyncio.Queue[ProgressEvent] = asyncio.Queue()
+        job = asyncio.ensure_future(self.runner.run(req, task, sink=events.put_nowait))
+        try:
+            while not job.done():
+                waiter = asyncio.ensure_future(events.get())
+                await asyncio.wait({waiter, job}, return_when=asyncio.FIRST_COMPLETED)
+                if waiter.done():
+                    yield "progress", waiter.result().model_dump(mode="json")
+                else:
+                    waiter.cancel()
+            while not events.empty():
+                yield "progress", events.get_nowait().model_dump(mode="json")
+            try:
+                response = job.result()
+            except SearchTimeout as exc:
+                yield "error", {"status": 504, "detail": str(exc)}
+            else:
+                yield "result", response.model_dump(mode="json")
+        finally:
+            if not job.done():
+                job.cancel()
+                with contextlib.suppress(BaseException):
+                    await job
+
+    async def score(self, states: list[RMState]) -> ScoreResponse | ErrorReply:
+        async with self.rewards.lease() as rm:
+            if rm.pool is None:
+                return ErrorReply(status=409, detail=(
+                    f"reward.method={self.cfg.reward.method.value} has no RM replicas; "
+                    "/v1/score needs value, implicit or judge"))
+            results = await rm.pool.score(states)
+            return ScoreResponse(scores=results, reward_model=rm.model,
+                                 reward_generation=rm.number)
+
+    async def swap(self, req: SwapRequest) -> SwapResponse | ErrorReply:
+        try:
+            response = await self.rewards.swap(req.model, req.drain_timeout_s)
+        except SwapNotSupported as exc:
+            return ErrorReply(status=409, detail=str(exc))
+        except AgentRMError as exc:  # unknown checkpoint path or name
+            return ErrorReply(status=422, detail=str(exc), loc=["body", "model"])
+        except Exception as exc:  # the checkpoint exists but does not load as an RM
+            return ErrorReply(status=422, detail=f"could not load {req.model!r} as an RM: "
+                              f"{type(exc).__name__}: {exc}", loc=["body", "model"])
+        self.stack.reward = self.rewards.current.pool  # the stack shuts down the current one
+        return response
+
+    async def stats(self) -> StatsResponse:
+        env = await self.stack.envs.stats()
+        counters = self.runner.counters
+        return StatsResponse(
+            searches=counters,
+            in_flight=counters.in_flight,
+            env_sessions_live=int(sum(env["live"])),
+            reward_model=self.rewards.current.model,
+            reward_generation=self.rewards.current.number,
+            reward_generations_alive=sorted(self.rewards.alive),
+            policy_tokens_out=self.runner.tokens_out,
+        )
+
+    async def health(self) -> dict[str, Any]:
+        return {"in_flight": self.runner.counters.in_flight,
+                "reward_generation": self.rewards.current.number}
+
+    async def shutdown(self) -> None:
+        await self.rewards.shutdown()
+        self.stack.reward = None
+        await self.stack.shutdown()
+
+    # --------------------------------------------------------------------- factories
+    def _make_expander(self, scorer: Scorer) -> Expander:
+        return TrackedPoolExpander(self.stack.policy, self.stack.envs, scorer,
+                                   self.cfg.policy.sampling)
+
+    def _make_pool(self, model: str) -> RewardPool:
+        cfg = self.cfg.model_copy(update={
+            "reward": self.cfg.reward.model_copy(update={"model": model})})
+        return RewardPool(cfg, name=f"reward-g{self.rewards.current.number + 1}")
+
+    @staticmethod
+    def _make_scorer(pool: RewardPool) -> Scorer:
+        return PoolScorer(pool, instruction_for)

@@ -1,0 +1,209 @@
+"""Serve overhead: N concurrent POST /v1/search over loopback vs the same searches in-process.
+
+    .venv/bin/python bench/serve.py [--requests 24] [--concurrency 4] [--rounds 2]
+        [--strategy greedy] [--max-steps 3] [--model tiny|smollm2-135m|PATH] [--json out.json]
+
+Both paths run the same requests (maze test tasks, fixed seeds, same strategy) over identical
+actor pools on one local loopback Ray cluster: in-process through `SearchService` (what the
+Serve backend runs, minus Serve) and through the Serve app over HTTP. Both stacks stay up and
+the paths alternate for `--rounds` rounds, so drifting machine load hits both alike.
+Reported per path: throughput, p50/p99/mean latency; and the overhead two ways: the
+difference of the p50s, and (less noisy) client latency minus the backend's own `elapsed_s`
+for the same request. A bare GET /healthz round trip (ingress -> backend handle -> back)
+shows Serve's fixed cost. Markdown to stdout; `--json` also writes the numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import socket
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+
+from agentrm_ray.config import RootConfig, load_config
+from agentrm_ray.envs import family_by_env_id
+from agentrm_ray.runtime import start_ray, stop_ray
+from agentrm_ray.serve.catalog import resolve_task
+from agentrm_ray.serve.schemas import SearchRequest, SearchResponse
+from agentrm_ray.serve.service import SearchService
+
+Timed = tuple[float, float]  # (client latency s, backend elapsed_s)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def model_path(name: str) -> str:
+    if name == "tiny":
+        from agentrm_ray.models.tiny import tiny_llama
+
+        return str(tiny_llama(seed=0))
+    return name
+
+
+def make_config(args: argparse.Namespace) -> RootConfig:
+    return load_config(overrides=[
+        f"policy.model={model_path(args.model)}", "policy.backend=hf",
+        f"policy.sampling.max_tokens={args.max_tokens}", "policy.num_cpus_per_replica=0.5",
+        "reward.method=oracle", "envs.num_cpus_per_worker=0.25", "ray.num_cpus=2",
+        f"tasks.max_steps={args.max_steps}", f"serve.port={free_port()}",
+        f"search.max_concurrent_tasks={args.concurrency}",
+    ])
+
+
+def make_requests(args: argparse.Namespace) -> list[dict[str, Any]]:
+    tasks = family_by_env_id("maze").split("test")
+    strategy: dict[str, Any] = {"name": args.strategy}
+    if args.strategy == "beam":
+        strategy.update(width=2, expansions=2)
+    if args.strategy == "best_of_n":
+        strategy.update(n=2)
+    return [{"task": {"env_id": "maze", "task_id": tasks[i % len(tasks)].task_id},
+             "strategy": strategy, "seed": i, "limits": {"max_steps": args.max_steps}}
+            for i in range(args.requests)]
+
+
+async def run_bounded(calls: list[Callable[[], Awaitable[Timed]]], concurrency: int
+                      ) -> tuple[list[Timed], float]:
+    limit = asyncio.Semaphore(concurrency)
+
+    async def one(call: Callable[[], Awaitable[Timed]]) -> Timed:
+        async with limit:
+            return await call()
+
+    started = time.perf_counter()
+    timed = await asyncio.gather(*(one(c) for c in calls))
+    return list(timed), time.perf_counter() - started
+
+
+def in_process_call(service: SearchService, body: dict[str, Any]
+                    ) -> Callable[[], Awaitable[Timed]]:
+    async def go() -> Timed:
+        req = SearchRequest.model_validate(body)
+        started = time.perf_counter()
+        response = await service.search(req, resolve_task(req.task))
+        assert isinstance(response, SearchResponse), response
+        return time.perf_counter() - started, response.elapsed_s
+    return go
+
+
+def http_call(client: httpx.AsyncClient, body: dict[str, Any]) -> Callable[[], Awaitable[Timed]]:
+    async def go() -> Timed:
+        started = time.perf_counter()
+        r = await client.post("/v1/search", json=body)
+        latency = time.perf_counter() - started
+        r.raise_for_status()
+        return latency, r.json()["elapsed_s"]
+    return go
+
+
+async def bench(cfg: RootConfig, url: str, bodies: list[dict[str, Any]], concurrency: int,
+                rounds: int) -> dict[str, Any]:
+    """Alternate in-process and HTTP rounds over the same requests; both stacks stay up."""
+    service = await SearchService.start(cfg)
+    limits = httpx.Limits(max_connections=concurrency + 2)
+    out: dict[str, Any] = {"in_process": ([], 0.0), "serve": ([], 0.0), "healthz": []}
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=600, limits=limits) as client:
+            for _ in range(50):
+                started = time.perf_counter()
+                (await client.get("/healthz")).raise_for_status()
+                out["healthz"].append(time.perf_counter() - started)
+            paths = {"in_process": lambda b: in_process_call(service, b),
+                     "serve": lambda b: http_call(client, b)}
+            for make in paths.values():  # warm-up
+                await run_bounded([make(b) for b in bodies[:2]], concurrency)
+            for _ in range(rounds):
+                for name, make in paths.items():
+                    timed, wall = await run_bounded([make(b) for b in bodies], concurrency)
+                    total, seconds = out[name]
+                    out[name] = (total + timed, seconds + wall)
+    finally:
+        await service.shutdown()
+    return out
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def summary(timed: list[Timed], wall: float) -> dict[str, float]:
+    latencies = [t for t, _ in timed]
+    return {"throughput_rps": len(timed) / wall, "p50_s": pct(latencies, 0.5),
+            "p99_s": pct(latencies, 0.99), "mean_s": statistics.mean(latencies),
+            "backend_p50_s": pct([e for _, e in timed], 0.5)}
+
+
+def markdown(args: argparse.Namespace, inproc: dict[str, float], served: dict[str, float],
+             overhead_ms: list[float], health: list[float]) -> str:
+    rows = [
+        f"# Serve overhead — {args.rounds} x {args.requests} x {args.strategy} "
+        f"(max_steps {args.max_steps}), concurrency {args.concurrency}, model {args.model}",
+        "",
+        "| path | req/s | p50 ms | p99 ms | mean ms |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, s in (("in-process SearchService", inproc), ("Serve over HTTP", served)):
+        rows.append(f"| {name} | {s['throughput_rps']:.2f} | {s['p50_s'] * 1e3:.0f} | "
+                    f"{s['p99_s'] * 1e3:.0f} | {s['mean_s'] * 1e3:.0f} |")
+    rows += [
+        "",
+        f"- Serve overhead, p50 vs p50: {(served['p50_s'] - inproc['p50_s']) * 1e3:+.1f} ms",
+        f"- Serve overhead per request (client latency - backend elapsed): p50 "
+        f"{pct(overhead_ms, 0.5):.1f} ms, p99 {pct(overhead_ms, 0.99):.1f} ms",
+        f"- GET /healthz round trip (HTTP -> ingress -> backend handle): p50 "
+        f"{pct(health, 0.5) * 1e3:.1f} ms, p99 {pct(health, 0.99) * 1e3:.1f} ms",
+    ]
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=24)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--strategy", default="greedy",
+                        choices=["greedy", "beam", "best_of_n", "mcts"])
+    parser.add_argument("--max-steps", type=int, default=3)
+    parser.add_argument("--max-tokens", type=int, default=12)
+    parser.add_argument("--model", default="tiny")
+    parser.add_argument("--json", default=None)
+    args = parser.parse_args()
+
+    cfg = make_config(args)
+    bodies = make_requests(args)
+    start_ray(cfg.ray)
+    try:
+        from agentrm_ray.serve.app import start_search_app, stop_search_app
+
+        url = start_search_app(cfg)
+        try:
+            results = asyncio.run(bench(cfg, url, bodies, args.concurrency, args.rounds))
+        finally:
+            stop_search_app()
+    finally:
+        stop_ray()
+    inproc, served = summary(*results["in_process"]), summary(*results["serve"])
+    health = results["healthz"]
+    served_timed = results["serve"][0]
+    overhead_ms = [(t - e) * 1e3 for t, e in served_timed]
+    print(markdown(args, inproc, served, overhead_ms, health))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"args": vars(args), "in_process": inproc, "serve": served,
+                       "in_process_timed": results["in_process"][0], "serve_timed": served_timed,
+                       "overhead_ms": overhead_ms, "healthz_s": health}, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""`ray job submit -- agentrm-ray run …` against a real (local, loopback) Ray cluster.
+
+The cluster is started with `ray start --head --block` in its own process group and stopped by
+signalling that group (plus a sweep for processes under this test's unique --temp-dir). Not
+`ray stop --force`: that kills every Ray process of the user on the machine, including other
+clusters that have nothing to do with this test.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+pytestmark = pytest.mark.integration
+
+BIN = Path(sys.executable).parent
+
+
+def _free_ports(n: int) -> list[int]:
+    import socket
+
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    # Loopback-only node (see agentrm_ray.runtime); no auth token file written to ~/.ray.
+    env.update(RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0", RAY_USAGE_STATS_ENABLED="0",
+               RAY_AUTH_MODE="disabled",
+               PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}")
+    env.pop("RAY_ADDRESS", None)
+    return env
+
+
+def _cluster_processes(temp_dir: str) -> list[psutil.Process]:
+    """Processes of the cluster this test started: their command lines name its temp dir."""
+    return [p for p in psutil.process_iter(["cmdline"])
+            if any(temp_dir in part for part in p.info["cmdline"] or [])]
+
+
+def _is_loopback(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback
+
+
+def _listeners(proc: psutil.Process) -> list:
+    try:
+        return [c for c in proc.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN]
+    except psutil.Error:
+        return []
+
+
+def _stop_cluster(head: subprocess.Popen, temp_dir: str) -> None:
+    """Stop only this cluster: its process group, then anything left under its temp dir."""
+    for sig, wait_s in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
+        if head.poll() is None:
+            try:
+                os.killpg(head.pid, sig)
+                head.wait(wait_s)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                pass
+    for proc in _cluster_processes(temp_dir):
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def _wait_for_dashboard(url: str, head: subprocess.Popen, log: Path,
+                        timeout_s: float = 120) -> None:
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        if head.poll() is not None:
+            raise AssertionError("ray start --head exited early:\n" + log.read_text()[-3000:])
+        try:
+            if httpx.get(f"{url}/api/version", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError("the dashboard / job server did not come up")
+
+
+def test_ray_job_submit_runs_a_search(tiny_model: str, tmp_path: Path) -> None:
+    gcs, dashboard, client, agent_http, agent_grpc, metrics = _free_ports(6)
+    temp_dir = tempfile.mkdtemp(prefix="arj", dir="/tmp")  # short: Ray's socket paths
+    suite = tmp_path / "suite.yaml"
+    suite.write_text("name: job-suite\nseed: 0\nfamilies:\n  maze: 2\n")
+    out = tmp_path / "run"
+    log = tmp_path / "ray-start.log"
+    with log.open("w") as log_file:  # the child keeps its own copy of the descriptor
+        head = subprocess.Popen(
+            [str(BIN / "ray"), "start", "--head", "--block", "--node-ip-address=127.0.0.1",
+             f"--port={gcs}", "--dashboard-host=127.0.0.1", f"--dashboard-port={dashboard}",
+             f"--ray-client-server-port={client}", f"--dashboard-agent-listen-port={agent_http}",
+             f"--dashboard-agent-grpc-port={agent_grpc}", f"--metrics-export-port={metrics}",
+             "--num-cpus=2", f"--temp-dir={temp_dir}", "--include-dashboard=true"],
+            env=_env(), stdout=subprocess.DEVNULL, stderr=log_file, start_new_session=True)
+    url = f"http://127.0.0.1:{dashboard}"
+    try:
+        _wait_for_dashboard(url, head, log)
+        runtime_env = {"env_vars": {"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}}
+        submit = subprocess.run(
+            [str(BIN / "ray"), "job", "submit", "--address", url,
+             "--runtime-env-json", json.dumps(runtime_env), "--",
+             "agentrm-ray", "run", "--strategy", "greedy", "--output", str(out),
+             "--set", f"tasks.suite={suite}", "--set", "tasks.limit_per_family=null",
+             "--set", f"policy.model={tiny_model}", "--set", "policy.backend=hf",
+             "--set", "policy.sampling.max_tokens=12", "--set", "tasks.max_steps=3",
+             "--set", "policy.num_cpus_per_replica=0.5"],
+            env=_env(), capture_output=True, text=True, timeout=480)
+        assert submit.returncode == 0, submit.stdout[-3000:] + submit.stderr[-3000:]
+        assert "succeeded" in submit.stdout.lower(), submit.stdout[-3000:]
+        records = [json.loads(x) for x in (out / "results.jsonl").read_text().splitlines()]
+        assert len(records) == 2 and all(r["error"] is None for r in records)
+        assert {r["task"]["env_id"] for r in records} == {"agentrm/Maze-v0"}
+        assert all(r["strategy"] == "greedy" and r["best"]["steps"] for r in records)
+        assert (out / "summary.json").is_file()
+        # It ran on the cluster we started: the job server knows the job and says it succeeded.
+        jobs = httpx.get(f"{url}/api/jobs/", timeout=10).json()
+        assert [j["status"] for j in jobs] == ["SUCCEEDED"]
+        exposed = [(c.laddr.ip, c.laddr.port) for p in _cluster_processes(temp_dir)
+                   for c in _listeners(p) if not _is_loopback(c.laddr.ip)]
+        assert exposed == [], f"cluster listeners off loopback: {exposed}"
+    finally:
+        _stop_cluster(head, temp_dir)
+    assert _cluster_processes(temp_dir) == []

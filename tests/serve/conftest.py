@@ -1,0 +1,34 @@
+"""One real Serve application per test module: tiny policy + tiny value RM, auth on.
+
+Module scope, not session: the app holds a CPU of the shared 2-CPU test cluster, which the
+rest of the suite needs back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from netutil import free_port
+from served import TEST_LIMITS, TOKEN, Served
+
+
+@pytest.fixture(scope="module")
+def served(ray_cluster, tiny_model: str, tiny_value_model: str) -> Iterator[Served]:
+    from agentrm_ray.config import load_config
+    from agentrm_ray.serve.app import start_search_app, stop_search_app
+    from agentrm_ray.serve.auth import token_digest
+
+    port = free_port()
+    cfg = load_config(overrides=[
+        f"policy.model={tiny_model}", "policy.backend=hf", "policy.sampling.max_tokens=12",
+        "policy.num_cpus_per_replica=0.5", "reward.method=value",
+        f"reward.model={tiny_value_model}", "reward.num_cpus_per_replica=0.25",
+        "envs.num_cpus_per_worker=0.25", "tasks.max_steps=4", f"serve.port={port}",
+        "serve.max_request_bytes=65536", "search.max_concurrent_tasks=8",
+    ])
+    url = start_search_app(cfg, token_digest(TOKEN), TEST_LIMITS)
+    try:
+        yield Served(url, port, TOKEN)
+    finally:
+        stop_search_app()

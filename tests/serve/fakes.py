@@ -1,0 +1,143 @@
+"""In-process fakes for the serving layer: an expander over a toy world, RM pools, a stack.
+
+The toy world: actions "a", "b", "c"; an episode ends after `depth` actions; progress is the
+share of "a"s and success means all "a"s. A fake RM scores a state by its progress (+ bias),
+so beam search has a right answer. Every env handle handed out is tracked in `live`, which is
+how tests see whether a cancelled search released its envs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from agentrm_ray.actors.reward.api import RMState, ScoreResult
+from agentrm_ray.config import RootConfig, load_config
+from agentrm_ray.search.expander import Expander, Proposal, SearchState
+from agentrm_ray.search.scorers import Scorer
+from agentrm_ray.serve.service import SearchService
+from agentrm_ray.types import Step, Task, Trajectory
+
+ACTIONS = ("a", "b", "c")
+MAZE_TASK = {"env_id": "agentrm/Maze-v0", "task_id": "double-t-01"}
+
+
+def progress_of(trajectory: Trajectory) -> float:
+    actions = [s.action for s in trajectory.steps]
+    return actions.count("a") / len(actions) if actions else 0.0
+
+
+@dataclass
+class World:
+    depth: int = 3
+    delay_s: float = 0.0
+    live: set[int] = field(default_factory=set)
+    opened: int = 0
+    _ids: itertools.count = field(default_factory=itertools.count)
+
+    def handle(self) -> int:
+        h = next(self._ids)
+        self.live.add(h)
+        return h
+
+
+class FakeExpander(Expander):
+    def __init__(self, world: World, scorer: Scorer) -> None:
+        super().__init__()
+        self.world = world
+        self.scorer = scorer
+
+    async def open(self, task: Task) -> SearchState:
+        self.world.opened += 1
+        return SearchState(Trajectory(task=task, goal="all a"), handle=self.world.handle())
+
+    async def propose(self, state: SearchState, n: int, temperature: float,
+                      seed: int) -> list[Proposal]:
+        await asyncio.sleep(self.world.delay_s)
+        self.budget.policy_calls += 1
+        self.budget.policy_tokens_out += n
+        return [Proposal("", ACTIONS[(seed + i) % 3], ACTIONS[(seed + i) % 3]) for i in range(n)]
+
+    async def step(self, state: SearchState, proposal: Proposal, path: str) -> SearchState:
+        assert state.handle in self.world.live, "stepped a released state"
+        await asyncio.sleep(self.world.delay_s)
+        self.budget.env_steps += 1
+        steps = [*state.trajectory.steps, Step(action=proposal.action, observation="ok")]
+        trajectory = state.trajectory.model_copy(update={"steps": steps})
+        done = len(steps) >= self.world.depth
+        progress = progress_of(trajectory)
+        return SearchState(trajectory, handle=self.world.handle(), terminated=done, path=path,
+                           info={"progress": progress, "success": done and progress == 1.0},
+                           scores=list(state.scores))
+
+    async def score(self, states: list[SearchState]) -> list[float | None]:
+        self.budget.rm_calls += len(states)
+        return await self.scorer.score(states)
+
+    async def release(self, state: SearchState) -> None:
+        self.world.live.discard(state.handle)
+
+
+class FakeRewardPool:
+    """Duck-typed RewardPool: scores progress + bias; records start/shutdown."""
+
+    def __init__(self, bias: float = 0.0, load_s: float = 0.0, fail: bool = False) -> None:
+        self.bias = bias
+        self.load_s = load_s
+        self.fail = fail
+        self.events: list[str] = []
+
+    async def start(self) -> None:
+        await asyncio.sleep(self.load_s)
+        if self.fail:
+            raise RuntimeError("not a value-head checkpoint")
+        self.events.append("started")
+
+    async def score(self, states: list[RMState], affinity_key: str | None = None
+                    ) -> list[ScoreResult]:
+        return [ScoreResult(score=progress_of(s.trajectory) + self.bias) for s in states]
+
+    async def shutdown(self) -> None:
+        self.events.append("shutdown")
+
+
+class FakeEnvs:
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    async def stats(self) -> dict[str, Any]:
+        return {"live": [len(self.world.live)]}
+
+
+@dataclass
+class FakeStack:
+    """What SearchService reads of a SearchStack."""
+
+    envs: FakeEnvs
+    reward: Any
+    scorer: Scorer
+    policy: Any = None
+
+    async def shutdown(self) -> None:
+        if self.reward is not None:
+            await self.reward.shutdown()
+
+
+def fake_config(**overrides: Any) -> RootConfig:
+    sets = [f"{k.replace('__', '.')}={v}" for k, v in overrides.items()]
+    return load_config(overrides=["reward.method=value", "reward.model=/fake/rm-0", *sets])
+
+
+def fake_service(world: World, pool: FakeRewardPool | None = None,
+                 cfg: RootConfig | None = None) -> tuple[SearchService, FakeRewardPool]:
+    """A SearchService over the toy world, with a fake RM pool as generation 0."""
+    from agentrm_ray.search.scorers import PoolScorer
+
+    pool = pool or FakeRewardPool()
+    scorer = PoolScorer(pool, lambda task: "reach the goal")  # type: ignore[arg-type]
+    stack = FakeStack(FakeEnvs(world), pool, scorer)
+    service = SearchService(cfg or fake_config(), stack,  # type: ignore[arg-type]
+                            make_expander=lambda s: FakeExpander(world, s))
+    return service, pool

@@ -1,0 +1,37 @@
+"""Which sockets a process tree listens on (copied from tests/test_runtime.py, which is a test
+module and not importable from here)."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import psutil
+
+
+def is_loopback(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback
+
+
+def listening_sockets_of_process_tree(root_pid: int) -> list[tuple[str, int, str]]:
+    """(address, port, process name) of every listening inet socket of root_pid and children."""
+    root = psutil.Process(root_pid)
+    found = []
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            conns = proc.net_connections(kind="inet")
+            name = proc.name()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        found += [(c.laddr.ip, c.laddr.port, name) for c in conns if c.status == psutil.CONN_LISTEN]
+    return found
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

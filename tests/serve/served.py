@@ -1,0 +1,23 @@
+"""What the `served` fixture hands to tests: where the test server listens and its token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agentrm_ray.serve.limits import ServeLimits
+
+TOKEN = "test-token-123"
+# Small caps keep fuzzed requests cheap: every accepted search is at most a few seconds.
+TEST_LIMITS = ServeLimits(max_n=4, max_beam_cells=4, max_steps=4, max_mcts_iterations=4,
+                          max_mcts_expansions=2, max_timeout_s=120, max_score_states=8)
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str
+    port: int
+    token: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}

@@ -1,0 +1,288 @@
+"""The HTTP layer and the search service in-process (no Ray): validation, limits, auth,
+streaming, cancellation and RM swap semantics over a toy world with fake pools."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from fakes import MAZE_TASK, FakeRewardPool, World, fake_service
+
+from agentrm_ray.serve.api import IngressSettings, create_api
+from agentrm_ray.serve.auth import token_digest
+from agentrm_ray.serve.limits import ServeLimits
+from agentrm_ray.serve.schemas import SearchRequest, SwapRequest
+from agentrm_ray.serve.sse import parse_sse
+from agentrm_ray.types import Task
+
+LIMITS = ServeLimits(max_n=4, max_beam_cells=6, max_steps=10, max_mcts_iterations=8,
+                     max_mcts_expansions=3, max_timeout_s=30, max_score_states=3)
+
+
+def _call(method: str, path: str, *, world: World | None = None, settings: IngressSettings
+          | None = None, **kwargs: Any) -> httpx.Response:
+    service, _ = fake_service(world or World())
+    api = create_api(service, settings or IngressSettings("value", 4096, None, LIMITS))
+
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=api)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            return await client.request(method, path, **kwargs)
+
+    return asyncio.run(go())
+
+
+def _locs(response: httpx.Response) -> list[list[Any]]:
+    assert response.status_code == 422, response.text
+    return [e["loc"] for e in response.json()["detail"]]
+
+
+# ------------------------------------------------------------------------- happy paths
+def test_greedy_search_returns_the_search_result() -> None:
+    r = _call("POST", "/v1/search", json={"task": MAZE_TASK})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    result = body["result"]
+    assert result["strategy"] == "greedy" and result["error"] is None
+    assert result["task"]["task_id"] == "double-t-01" and result["task"]["seed"] == 1  # suite's
+    assert len(result["best"]["steps"]) == 3 and result["budget"]["env_steps"] == 3
+    assert body["reward_generation"] == 0 and body["reward_model"] == "/fake/rm-0"
+
+
+def test_beam_search_keeps_the_states_the_rm_likes() -> None:
+    r = _call("POST", "/v1/search", json={"task": MAZE_TASK, "strategy": {
+        "name": "beam", "width": 2, "expansions": 3}})
+    result = r.json()["result"]
+    assert [s["action"] for s in result["best"]["steps"]] == ["a", "a", "a"]
+    scores = [c["score"] for c in result["candidates"]]
+    assert scores == sorted(scores, reverse=True) and scores[0] == 1.0
+    assert result["budget"]["rm_calls"] > 0
+
+
+def test_stream_reports_progress_events_then_the_result() -> None:
+    r = _call("POST", "/v1/search/stream", json={"task": MAZE_TASK, "strategy": {
+        "name": "beam", "width": 2, "expansions": 2}})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+    frames = parse_sse(r.text)
+    kinds = [event for event, _ in frames]
+    assert kinds[-1] == "result" and kinds.count("result") == 1
+    progress = [data for event, data in frames if event == "progress"]
+    assert progress[0]["kind"] == "opened"
+    scored = [p for p in progress if p["kind"] == "scored"]
+    assert len(scored) == 3  # one per beam step, each with the scored states
+    assert all(e["score"] is not None for p in scored for e in p["beam"])
+    steps = [p["budget"]["env_steps"] for p in progress]
+    assert steps == sorted(steps) and steps[-1] == frames[-1][1]["result"]["budget"]["env_steps"]
+
+
+def test_envs_lists_every_family_with_task_counts() -> None:
+    envs = _call("GET", "/v1/envs").json()["envs"]
+    maze = next(e for e in envs if e["family"] == "maze")
+    assert maze["env_id"] == "agentrm/Maze-v0" and maze["available"]
+    assert maze["tasks"]["test"] > 0
+
+
+# ------------------------------------------------------------------------- 4xx
+@pytest.mark.parametrize(("body", "loc"), [
+    ({}, ["body", "task"]),
+    ({"task": {"env_id": "maze"}}, ["body", "task", "task_id"]),
+    ({"task": MAZE_TASK, "strategy": {"name": "dfs"}}, ["body", "strategy"]),
+    ({"task": MAZE_TASK, "strategy": {"name": "best_of_n", "n": 0}},
+     ["body", "strategy", "best_of_n", "n"]),
+    ({"task": MAZE_TASK, "temperature": -1}, ["body", "temperature"]),
+    ({"task": MAZE_TASK, "bogus": 1}, ["body", "bogus"]),
+    ({"task": {**MAZE_TASK, "seed": "x"}}, ["body", "task", "seed"]),
+])
+def test_malformed_requests_are_422_naming_the_field(body: dict, loc: list) -> None:
+    assert loc in _locs(_call("POST", "/v1/search", json=body))
+
+
+def test_invalid_json_is_a_4xx() -> None:
+    r = _call("POST", "/v1/search", content=b"{not json",
+              headers={"content-type": "application/json"})
+    assert r.status_code == 422 and r.json()["detail"][0]["type"] == "json_invalid"
+
+
+@pytest.mark.parametrize(("strategy", "limits", "loc"), [
+    ({"name": "best_of_n", "n": 5}, {}, ["body", "strategy", "n"]),
+    ({"name": "beam", "width": 4, "expansions": 2}, {}, ["body", "strategy", "width"]),
+    ({"name": "mcts", "iterations": 9, "expansions": 2}, {}, ["body", "strategy", "iterations"]),
+    ({"name": "mcts", "iterations": 4, "expansions": 4}, {}, ["body", "strategy", "expansions"]),
+    ({"name": "greedy"}, {"max_steps": 11}, ["body", "limits", "max_steps"]),
+    ({"name": "greedy"}, {"timeout_s": 31}, ["body", "limits", "timeout_s"]),
+])
+def test_budget_over_the_server_limits_is_422_naming_the_field(strategy: dict, limits: dict,
+                                                               loc: list) -> None:
+    body = {"task": MAZE_TASK, "strategy": strategy, "limits": limits}
+    assert _locs(_call("POST", "/v1/search", json=body)) == [loc]
+    assert _locs(_call("POST", "/v1/search/stream", json=body)) == [loc]
+
+
+def test_unknown_env_task_or_split_is_422_naming_the_field() -> None:
+    assert _locs(_call("POST", "/v1/search", json={"task": {"env_id": "nope", "task_id": "x"}})
+                 ) == [["body", "task", "env_id"]]
+    assert _locs(_call("POST", "/v1/search", json={"task": {"env_id": "maze", "task_id": "x"}})
+                 ) == [["body", "task", "task_id"]]
+    assert _locs(_call("POST", "/v1/search", json={"task": {**MAZE_TASK, "split": "train"}})
+                 ) == [["body", "task", "split"]]
+
+
+def test_strategies_that_rank_need_an_rm_on_the_server() -> None:
+    settings = IngressSettings("none", 4096, None, LIMITS)
+    r = _call("POST", "/v1/search", settings=settings,
+              json={"task": MAZE_TASK, "strategy": {"name": "beam"}})
+    assert _locs(r) == [["body", "strategy", "name"]]
+    ok = _call("POST", "/v1/search", settings=settings, json={"task": MAZE_TASK})
+    assert ok.status_code == 200
+
+
+def test_declared_oversized_body_is_413() -> None:
+    big = json.dumps({"task": MAZE_TASK, "pad": "x" * 5000})
+    r = _call("POST", "/v1/search", content=big, headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "4096" in r.json()["detail"]
+
+
+def test_chunked_oversized_body_is_413() -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(10):
+            yield b" " * 1000  # no Content-Length: counted as it arrives
+
+    r = _call("POST", "/v1/search", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413
+
+
+def test_auth_on_needs_the_bearer_token_except_for_health_and_docs() -> None:
+    settings = IngressSettings("value", 4096, token_digest("s3cret"), LIMITS)
+    missing = _call("GET", "/v1/envs", settings=settings)
+    assert missing.status_code == 401 and missing.headers["www-authenticate"] == "Bearer"
+    wrong = _call("GET", "/v1/envs", settings=settings, headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    right = _call("GET", "/v1/envs", settings=settings,
+                  headers={"Authorization": "Bearer s3cret"})
+    assert right.status_code == 200
+    for path in ("/v1/search", "/v1/search/stream", "/v1/score", "/v1/admin/reward-model"):
+        assert _call("POST", path, settings=settings, json={}).status_code == 401, path
+    assert _call("GET", "/v1/stats", settings=settings).status_code == 401
+    assert _call("GET", "/healthz", settings=settings).status_code == 200
+    assert _call("GET", "/openapi.json", settings=settings).status_code == 200
+
+
+def test_auth_off_accepts_requests_without_a_token() -> None:
+    assert _call("GET", "/v1/envs").status_code == 200
+
+
+def test_score_endpoint_scores_with_the_current_rm_and_caps_the_batch() -> None:
+    trajectory = {"task": MAZE_TASK, "steps": [{"action": "a"}, {"action": "b"}]}
+    r = _call("POST", "/v1/score", json={"states": [{"trajectory": trajectory}]})
+    assert r.status_code == 200, r.text
+    assert r.json()["scores"][0]["score"] == 0.5 and r.json()["reward_generation"] == 0
+    too_many = {"states": [{"trajectory": trajectory}] * 4}
+    assert _locs(_call("POST", "/v1/score", json=too_many)) == [["body", "states"]]
+    bad_env = {"states": [{"trajectory": {**trajectory, "task": {"env_id": "x", "task_id": "y"}}}]}
+    assert _locs(_call("POST", "/v1/score", json=bad_env)) == [
+        ["body", "states", 0, "trajectory", "task", "env_id"]]
+
+
+def test_openapi_documents_the_typed_models() -> None:
+    schema = _call("GET", "/openapi.json").json()
+    assert {"/v1/search", "/v1/search/stream", "/v1/score", "/v1/envs", "/healthz",
+            "/v1/admin/reward-model", "/v1/stats"} <= set(schema["paths"])
+    components = schema["components"]["schemas"]
+    assert {"SearchRequest", "SearchResponse", "ScoreRequest", "BeamParams"} <= set(components)
+
+
+# ------------------------------------------------------------------- service behaviour
+TASK = Task(env_id="agentrm/Maze-v0", task_id="double-t-01", seed=1)
+
+
+def test_a_cancelled_search_releases_every_env_it_held() -> None:
+    world = World(depth=50, delay_s=0.01)
+    service, _ = fake_service(world)
+    request = SearchRequest.model_validate({"task": MAZE_TASK, "strategy": {
+        "name": "beam", "width": 2, "expansions": 2}})
+
+    async def go() -> None:
+        job = asyncio.ensure_future(service.search(request, TASK))
+        while len(world.live) < 2:  # opened and stepping
+            await asyncio.sleep(0.005)
+        job.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await job
+
+    asyncio.run(go())
+    assert world.opened == 1 and world.live == set()
+    counters = service.runner.counters
+    assert counters.cancelled == 1 and counters.finished == 0 and counters.in_flight == 0
+
+
+def test_closing_the_stream_cancels_the_search() -> None:
+    world = World(depth=50, delay_s=0.01)
+    service, _ = fake_service(world)
+    request = SearchRequest.model_validate({"task": MAZE_TASK})
+
+    async def go() -> list[str]:
+        stream = service.stream(request, TASK)
+        seen = [(await stream.__anext__())[0], (await stream.__anext__())[0]]
+        await stream.aclose()
+        return seen
+
+    assert asyncio.run(go()) == ["progress", "progress"]
+    assert world.live == set() and service.runner.counters.cancelled == 1
+
+
+def test_timeout_is_504_and_releases_envs() -> None:
+    world = World(depth=50, delay_s=0.02)
+    r = _call("POST", "/v1/search", world=world,
+              json={"task": MAZE_TASK, "limits": {"timeout_s": 0.2, "max_steps": 10}})
+    assert r.status_code == 504 and "timeout_s" in r.json()["detail"]
+    assert world.live == set()
+
+
+def test_rm_swap_drains_in_flight_searches_before_stopping_the_old_pool() -> None:
+    world = World(depth=8, delay_s=0.02)
+    service, old_pool = fake_service(world)
+    new_pool = FakeRewardPool(bias=10.0, load_s=0.05)
+    service.rewards.make_pool = lambda model: new_pool  # type: ignore[assignment,return-value]
+    beam = SearchRequest.model_validate({"task": MAZE_TASK, "strategy": {
+        "name": "beam", "width": 2, "expansions": 2}})
+
+    async def go() -> tuple[Any, Any, Any, list[str]]:
+        in_flight = asyncio.ensure_future(service.search(beam, TASK))
+        await asyncio.sleep(0.05)  # it holds a lease on generation 0 now
+        swap = asyncio.ensure_future(service.swap(SwapRequest(model="/fake/rm-1")))
+        while service.rewards.current.number == 0:
+            await asyncio.sleep(0.005)
+        assert not in_flight.done() and not swap.done()  # switched, old one still draining
+        old_events_at_switch = list(old_pool.events)
+        after = await service.search(beam, TASK)
+        return await in_flight, after, await swap, old_events_at_switch
+
+    first, after, swap, old_events = asyncio.run(go())
+    assert first.reward_generation == 0 and first.result.error is None
+    assert max(c.score for c in first.result.candidates) <= 1.0  # scored by the old RM only
+    assert after.reward_generation == 1 and after.reward_model == "/fake/rm-1"
+    assert min(c.score for c in after.result.candidates) >= 10.0
+    assert swap.in_flight_at_switch == 1 and swap.drained and swap.previous_model == "/fake/rm-0"
+    assert "shutdown" not in old_events  # still serving the in-flight search then
+    assert old_pool.events == ["shutdown"] and new_pool.events == ["started"]
+    assert sorted(service.rewards.alive) == [1]
+
+
+def test_a_checkpoint_that_fails_to_load_leaves_the_old_rm_in_place() -> None:
+    world = World()
+    service, old_pool = fake_service(world)
+    service.rewards.make_pool = lambda model: FakeRewardPool(fail=True)  # type: ignore[assignment,return-value]
+    reply = asyncio.run(service.swap(SwapRequest(model="/fake/broken")))
+    assert reply.status == 422 and reply.loc == ["body", "model"]  # type: ignore[union-attr]
+    assert service.rewards.current.number == 0 and old_pool.events == []
+
+
+def test_unknown_checkpoint_is_422_on_model(tmp_path) -> None:
+    service, _ = fake_service(World())
+    reply = asyncio.run(service.swap(SwapRequest(model=str(tmp_path / "missing"))))
+    assert reply.status == 422 and reply.loc == ["body", "model"]  # type: ignore[union-attr]
+    assert "reward.model" in reply.detail  # type: ignore[union-attr]
