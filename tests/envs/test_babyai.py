@@ -6,11 +6,9 @@ import contextlib
 import io
 import random
 
-import pytest
-
-pytest.importorskip("minigrid")
-
 import gymnasium as gym
+import minigrid  # noqa: F401  - setup installs every extra: missing must fail, not skip
+import pytest
 from minigrid.core.world_object import Ball
 
 from agentrm_ray.envs.babyai.actions import parse_command

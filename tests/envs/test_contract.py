@@ -171,3 +171,9 @@ def test_suite_has_all_splits_and_stable_ids(spec) -> None:
     assert {t.split for t in tasks} == {"train", "dev", "test"}
     assert [t.task_id for t in spec.tasks()] == ids
     assert spec.prompt.instruction and "Action:" in spec.prompt.example
+
+
+def test_every_registered_family_runs_here() -> None:
+    """setup installs every extra, so an unavailable family is a broken install, not a skip."""
+    missing = {s.spec.name: s.reason for s in family_statuses() if not s.available}
+    assert missing == {}

@@ -9,9 +9,8 @@ from dataclasses import replace
 
 import psutil
 import pytest
-
-pytest.importorskip("scienceworld")
-pytest.importorskip("textworld_express")
+import scienceworld  # noqa: F401  - setup installs every extra: missing must fail, not skip
+import textworld_express  # noqa: F401  - setup installs every extra: missing must fail, not skip
 
 from agentrm_ray.envs import make_env
 from agentrm_ray.envs.jvm.pool import JvmPool, running_jvm_pids, shutdown_jvms

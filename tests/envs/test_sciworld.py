@@ -6,8 +6,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-
-pytest.importorskip("scienceworld")
+import scienceworld  # noqa: F401  - setup installs every extra: missing must fail, not skip
 
 from agentrm_ray.envs import make_env
 from agentrm_ray.envs.jvm.pool import shutdown_jvms

