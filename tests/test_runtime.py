@@ -2,34 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 
 import psutil
 import pytest
+from netutil import is_loopback, listening_sockets_of_process_tree
 
 pytestmark = pytest.mark.integration
-
-
-def _is_loopback(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_loopback
-
-
-def listening_sockets_of_process_tree(root_pid: int) -> list[tuple[str, int, str]]:
-    """(address, port, process name) of every listening inet socket of root_pid and its children."""
-    root = psutil.Process(root_pid)
-    found = []
-    for proc in [root, *root.children(recursive=True)]:
-        try:
-            conns = proc.net_connections(kind="inet")
-            name = proc.name()
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-        found += [(c.laddr.ip, c.laddr.port, name) for c in conns if c.status == psutil.CONN_LISTEN]
-    return found
 
 
 def test_local_ray_listens_only_on_loopback(ray_cluster) -> None:
@@ -44,7 +23,7 @@ def test_local_ray_listens_only_on_loopback(ray_cluster) -> None:
     sockets = listening_sockets_of_process_tree(os.getpid())
     names = {name for _, _, name in sockets}
     assert any("gcs_server" in n for n in names) and any("raylet" in n for n in names), names
-    exposed = [s for s in sockets if not _is_loopback(s[0])]
+    exposed = [s for s in sockets if not is_loopback(s[0])]
     assert exposed == [], f"listeners off loopback: {exposed}"
 
 

@@ -9,7 +9,6 @@ clusters that have nothing to do with this test.
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import json
 import os
 import shutil
@@ -23,6 +22,7 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
+from netutil import is_loopback
 
 pytestmark = pytest.mark.integration
 
@@ -56,13 +56,6 @@ def _cluster_processes(temp_dir: str) -> list[psutil.Process]:
     """Processes of the cluster this test started: their command lines name its temp dir."""
     return [p for p in psutil.process_iter(["cmdline"])
             if any(temp_dir in part for part in p.info["cmdline"] or [])]
-
-
-def _is_loopback(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_loopback
 
 
 def _listeners(proc: psutil.Process) -> list:
@@ -141,7 +134,7 @@ def test_ray_job_submit_runs_a_search(tiny_model: str, tmp_path: Path) -> None:
         jobs = httpx.get(f"{url}/api/jobs/", timeout=10).json()
         assert [j["status"] for j in jobs] == ["SUCCEEDED"]
         exposed = [(c.laddr.ip, c.laddr.port) for p in _cluster_processes(temp_dir)
-                   for c in _listeners(p) if not _is_loopback(c.laddr.ip)]
+                   for c in _listeners(p) if not is_loopback(c.laddr.ip)]
         assert exposed == [], f"cluster listeners off loopback: {exposed}"
     finally:
         _stop_cluster(head, temp_dir)

@@ -1,5 +1,6 @@
-"""Which sockets a process tree listens on (copied from tests/test_runtime.py, which is a test
-module and not importable from here)."""
+"""Network helpers shared by tests: loopback checks of listening sockets, free ports.
+
+Importable from every test directory: tests/conftest.py puts tests/ on sys.path."""
 
 from __future__ import annotations
 
