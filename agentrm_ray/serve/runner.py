@@ -13,6 +13,9 @@ import logging
 import time
 from collections.abc import Callable
 
+from ray.exceptions import RayTaskError, TaskCancelledError
+from ray.serve.exceptions import RequestCancelledError
+
 from agentrm_ray.config import RootConfig, config_hash
 from agentrm_ray.config.models import (
     BeamConfig,
@@ -44,6 +47,21 @@ DoneHook = Callable[[str, str, Budget], None]  # (strategy, outcome, budget spen
 
 class SearchTimeout(Exception):
     """The request's `limits.timeout_s` passed; the search was cancelled."""
+
+
+def caused_by_cancellation(exc: BaseException) -> bool:
+    """True when `exc` is how a cancellation reached the search, not a failure of it.
+
+    A client that hangs up cancels the request; Serve and Ray then cancel the calls the search
+    was awaiting, and depending on which lands first the search sees `CancelledError` or one
+    of Ray's cancellation errors raised out of an actor call. Both are the same event.
+    """
+    if isinstance(exc, (TaskCancelledError, RequestCancelledError)):
+        return True
+    if isinstance(exc, RayTaskError) and isinstance(exc.cause, TaskCancelledError):
+        return True
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 def strategy_context(cfg: RootConfig, req: SearchRequest, default_max_steps: int
@@ -106,6 +124,10 @@ class SearchRunner:
                 raise SearchTimeout(
                     f"search exceeded limits.timeout_s={req.limits.timeout_s}") from None
             except Exception as exc:  # a failed search is a result, as in results.jsonl
+                if caused_by_cancellation(exc):
+                    outcome = "cancelled"
+                    self.counters.cancelled += 1
+                    raise asyncio.CancelledError(str(exc)) from exc
                 outcome = "failed"
                 self.counters.failed += 1
                 log.warning("search of %s failed: %r", task.key, exc)

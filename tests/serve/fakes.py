@@ -13,6 +13,8 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+from ray.exceptions import TaskCancelledError
+
 from agentrm_ray.actors.reward.api import RMState, ScoreResult
 from agentrm_ray.config import RootConfig, load_config
 from agentrm_ray.search.expander import Expander, Proposal, SearchState
@@ -33,6 +35,9 @@ def progress_of(trajectory: Trajectory) -> float:
 class World:
     depth: int = 3
     delay_s: float = 0.0
+    # Raise Ray's TaskCancelledError from this step (1-based), as an actor call cancelled
+    # under a hung-up request does when Ray's cancel lands before asyncio's.
+    ray_cancels_step: int | None = None
     live: set[int] = field(default_factory=set)
     opened: int = 0
     _ids: itertools.count = field(default_factory=itertools.count)
@@ -63,6 +68,8 @@ class FakeExpander(Expander):
     async def step(self, state: SearchState, proposal: Proposal, path: str) -> SearchState:
         assert state.handle in self.world.live, "stepped a released state"
         await asyncio.sleep(self.world.delay_s)
+        if self.world.ray_cancels_step == self.budget.env_steps + 1:
+            raise TaskCancelledError()
         self.budget.env_steps += 1
         steps = [*state.trajectory.steps, Step(action=proposal.action, observation="ok")]
         trajectory = state.trajectory.model_copy(update={"steps": steps})

@@ -234,6 +234,21 @@ def test_closing_the_stream_cancels_the_search() -> None:
     assert world.live == set() and service.runner.counters.cancelled == 1
 
 
+def test_ray_cancelling_an_awaited_call_counts_as_cancelled_not_failed() -> None:
+    world = World(depth=50, ray_cancels_step=2)
+    service, _ = fake_service(world)
+    request = SearchRequest.model_validate({"task": MAZE_TASK})
+
+    async def go() -> None:
+        with pytest.raises(asyncio.CancelledError):
+            await service.search(request, TASK)
+
+    asyncio.run(go())
+    counters = service.runner.counters
+    assert (counters.cancelled, counters.failed, counters.in_flight) == (1, 0, 0)
+    assert world.live == set()
+
+
 def test_timeout_is_504_and_releases_envs() -> None:
     world = World(depth=50, delay_s=0.02)
     r = _call("POST", "/v1/search", world=world,
