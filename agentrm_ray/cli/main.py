@@ -8,6 +8,7 @@ from agentrm_ray.cli import (
     config_cmd,
     demo_cmd,
     envs_cmd,
+    loop_cmd,
     models_cmd,
     report_cmd,
     run_cmd,
@@ -37,6 +38,8 @@ app.command("serve")(serve_cmd.serve)
 app.command("train")(train_cmd.train)
 app.command("label")(train_cmd.label)
 app.command("demos")(train_cmd.demos)
+app.command("collect")(loop_cmd.collect)
+app.command("quickstart")(loop_cmd.quickstart)
 
 
 @app.command("version")

@@ -18,9 +18,9 @@ from agentrm_ray.config.validation import check_combinations
 
 DEFAULT_CONFIG_NAME = "default"
 
-# Sections that say where and how a run executes but not what it computes: two runs that
-# differ only here produce the same results and share a config hash.
-_NOT_HASHED = ("ray", "output", "serve")
+# Sections that do not change what a search computes (where and how it runs, serving, the
+# quickstart's stage sizes): two runs that differ only here share a config hash.
+_NOT_HASHED = ("ray", "output", "serve", "quickstart")
 # Placement and capacity fields anywhere in the tree: they decide where and how fast a run
 # computes, not what it computes, so resizing a cluster does not orphan a run directory.
 _PLACEMENT_FIELDS = frozenset({

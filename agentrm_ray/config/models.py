@@ -257,6 +257,31 @@ class AutoscalingConfig(_Section):
     )
 
 
+class ServeLimitsConfig(_Section):
+    """What one request may ask this server to spend; more is refused with a 422 naming the
+    field. Schema bounds say what is meaningful, these what this server is willing to do."""
+
+    max_n: int = Field(16, ge=1, description="Largest best_of_n `strategy.n` of a search.")
+    max_beam_cells: int = Field(
+        16, ge=1, description="Largest beam `strategy.width * strategy.expansions` of a search."
+    )
+    max_mcts_iterations: int = Field(
+        64, ge=1, description="Largest mcts `strategy.iterations` of a search."
+    )
+    max_mcts_expansions: int = Field(
+        8, ge=1, description="Largest mcts `strategy.expansions` of a search."
+    )
+    max_steps: int = Field(
+        30, ge=1, description="Largest `limits.max_steps`; also caps the default tasks.max_steps."
+    )
+    max_timeout_s: float = Field(
+        600.0, gt=0, description="Largest `limits.timeout_s` a request may set, in seconds."
+    )
+    max_score_states: int = Field(
+        64, ge=1, description="Most states one POST /v1/score may send."
+    )
+
+
 class ServeConfig(_Section):
     host: str = Field("127.0.0.1", description="HTTP bind address (loopback by default).")
     port: int = Field(8000, ge=1, le=65535, description="HTTP port.")
@@ -266,6 +291,52 @@ class ServeConfig(_Section):
     )
     max_request_bytes: int = Field(1_000_000, ge=1024, description="Largest accepted body.")
     autoscaling: AutoscalingConfig = Field(default_factory=AutoscalingConfig)
+    limits: ServeLimitsConfig = Field(default_factory=ServeLimitsConfig)
+
+
+# -------------------------------------------------------------------- quickstart
+class LoopColumn(str, Enum):
+    """A column of the quickstart table: a strategy with the scorer that ranks it."""
+
+    greedy = "greedy"
+    best_of_n = "best_of_n"  # the explicit (value-head) RM the loop trains
+    beam = "beam"  # step-level beam search with the explicit RM
+    best_of_n_implicit = "best_of_n_implicit"
+    best_of_n_judge = "best_of_n_judge"
+    best_of_n_oracle = "best_of_n_oracle"  # the env's expert value: an upper bound
+
+
+class QuickstartConfig(_Section):
+    """Sizes of the stages of `agentrm-ray quickstart`, the AgentRM loop on the default models.
+
+    The policy, RM backbone, training and search settings come from the other sections; these
+    knobs only say how much data each stage makes and which table columns are evaluated.
+    """
+
+    demos_per_family: int = Field(
+        12, ge=1, description="Train tasks per family whose oracle play the policy is SFT'd on."
+    )
+    sft_epochs: float = Field(2.0, gt=0, description="Policy SFT passes over the demos.")
+    sft_learning_rate: float = Field(1e-4, gt=0, description="Policy SFT peak learning rate.")
+    collect_tasks_per_family: int = Field(
+        4, ge=1, description="Held-in train tasks per family that MCTS trees are built on."
+    )
+    rm_epochs: float = Field(2.0, gt=0, description="Explicit / implicit RM passes over the data.")
+    rm_learning_rate: float = Field(5e-5, gt=0, description="Explicit RM peak learning rate.")
+    implicit_learning_rate: float = Field(
+        5e-6, gt=0, description="Implicit RM peak learning rate (the paper: 5e-7 at 8B)."
+    )
+    eval_tasks_per_family: int = Field(
+        3, ge=1, description="Test tasks per family (held-in and held-out) each column runs."
+    )
+    columns: list[LoopColumn] = Field(
+        default_factory=lambda: list(LoopColumn),
+        description="Table columns to evaluate (a strategy and the scorer that ranks it).",
+    )
+    judge_model: str | None = Field(
+        None, description="LLM judge of the best_of_n_judge column (default: policy.model as "
+        "configured, i.e. before SFT)."
+    )
 
 
 # ------------------------------------------------------------------------ output
@@ -290,6 +361,7 @@ class RootConfig(_Section):
     search: SearchConfig = Field(default_factory=SearchConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     serve: ServeConfig = Field(default_factory=ServeConfig)
+    quickstart: QuickstartConfig = Field(default_factory=QuickstartConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
 
     def to_yaml_dict(self) -> dict[str, Any]:

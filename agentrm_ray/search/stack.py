@@ -39,24 +39,27 @@ def instruction_for(task: Task) -> str:
     return family_by_env_id(task.env_id).prompt.instruction
 
 
+def _reward_of(cfg: RootConfig) -> tuple[RewardPool | None, Scorer]:
+    """The RM pool (when the strategy ranks with a model) and the scorer searches use."""
+    uses_rm = cfg.search.strategy in NEEDS_SCORES and cfg.reward.method in (
+        RewardMethod.value,
+        RewardMethod.implicit,
+        RewardMethod.judge,
+    )
+    reward = RewardPool(cfg) if uses_rm else None
+    if reward is not None:
+        return reward, PoolScorer(reward, instruction_for)
+    if cfg.reward.method is RewardMethod.oracle:
+        return None, OracleScorer()
+    return None, NoScorer()
+
+
 class SearchStack:
     def __init__(self, cfg: RootConfig) -> None:
         self.cfg = cfg
         self.policy = PolicyPool(cfg.policy, seed=cfg.seed)
         self.envs = EnvPool(cfg.envs)
-        uses_rm = cfg.search.strategy in NEEDS_SCORES and cfg.reward.method in (
-            RewardMethod.value,
-            RewardMethod.implicit,
-            RewardMethod.judge,
-        )
-        self.reward = RewardPool(cfg) if uses_rm else None
-        self.scorer: Scorer
-        if self.reward is not None:
-            self.scorer = PoolScorer(self.reward, instruction_for)
-        elif cfg.reward.method is RewardMethod.oracle:
-            self.scorer = OracleScorer()
-        else:
-            self.scorer = NoScorer()
+        self.reward, self.scorer = _reward_of(cfg)
 
     def resource_needs(self) -> dict[str, float]:
         """CPUs and GPUs the stack's actors reserve, in total."""
@@ -88,6 +91,26 @@ class SearchStack:
         if self.reward is not None:
             starts.append(self.reward.start())
         await asyncio.gather(*starts)
+
+    async def use_reward(self, cfg: RootConfig) -> None:
+        """Rank with `cfg`'s reward model from now on; the policy and env pools stay up.
+
+        Comparing scorers (value, implicit, judge, oracle) over one policy this way saves an
+        engine start per scorer. `cfg` must differ from the stack's only in reward/search.
+        """
+        if cfg.policy != self.cfg.policy or cfg.envs != self.cfg.envs:
+            raise AgentRMError("use_reward: the new config changes policy or envs; build a stack")
+        if self.reward is not None and cfg.reward == self.cfg.reward and (
+                cfg.search.strategy in NEEDS_SCORES):
+            self.cfg = cfg  # same RM: keep its warm replicas
+            return
+        reward, scorer = _reward_of(cfg)  # model paths checked before the old RM goes
+        if self.reward is not None:
+            await self.reward.shutdown()
+        self.cfg, self.reward, self.scorer = cfg, reward, scorer
+        if reward is not None:
+            self.check_resources()
+            await reward.start()
 
     def expander_factory(self) -> Callable[[], Expander]:
         return lambda: PoolExpander(self.policy, self.envs, self.scorer, self.cfg.policy.sampling)

@@ -77,22 +77,20 @@ def encode_implicit(tokenizer: Any, rows: list[dict[str, Any]], max_length: int)
 
 
 def action_token_mask(offsets: Any, attention_mask: Any, spans: list[list[tuple[int, int]]]) -> Any:
-    """(batch, len - 1) mask: position i counts when token i+1 *starts* inside an action span.
+    """(batch, len - 1) mask of the positions whose next token is part of an action.
 
-    This is the implicit RM replica's rule, kept identical so trained and served rewards are
-    the same number. With byte-level BPE a word's token carries its leading space, so the
-    first word of an action (" move" in "Action: move north") starts one character before the
-    span and is not counted — on both sides. Changing the rule means changing it in
-    actors/reward/methods/implicit.py too.
+    The rule is agentrm_ray.token_spans's, shared with the implicit RM replica so that trained
+    and served rewards are the same number.
     """
     import torch
 
-    starts = offsets[:, 1:, 0]  # position i predicts token i+1
-    mask = torch.zeros_like(starts, dtype=torch.bool)
+    from agentrm_ray.token_spans import predicted_token_mask
+
+    mask = torch.zeros_like(offsets[:, 1:, 0], dtype=torch.bool)
     for row, row_spans in enumerate(spans):
         for lo, hi in row_spans:
-            mask[row] |= (starts[row] >= lo) & (starts[row] < hi)
-    return mask & (attention_mask[:, 1:] == 1)
+            mask[row] |= predicted_token_mask(offsets[row], attention_mask[row], lo, hi)
+    return mask
 
 
 def chat_text_and_spans(

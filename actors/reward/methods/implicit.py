@@ -3,7 +3,7 @@ log pi_theta(token) - log pi_ref(token). The state's score is the sum over its s
 process reward accumulated so far); per-step scores are the r_t.
 
 Both models read the RM text; the action tokens of each step are located through the
-tokenizer's character offsets, so tokens that straddle a boundary are attributed by their start.
+tokenizer's character offsets by the rule in agentrm_ray.token_spans (shared with training).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 from agentrm_ray.actors.reward.api import RMState, ScoreResult
 from agentrm_ray.actors.reward.methods.base import ScoringMethod
 from agentrm_ray.prompting import rm_header, rm_step_text, step_turn
+from agentrm_ray.token_spans import predicted_token_mask
 
 
 class ImplicitMethod(ScoringMethod):
@@ -67,8 +68,7 @@ class ImplicitMethod(ScoringMethod):
         for row, state_spans in enumerate(spans):
             step_scores = []
             for lo, hi in state_spans:
-                starts = offsets[row, 1:, 0]  # token i+1 is predicted at position i
-                mask = (starts >= lo) & (starts < hi) & (enc["attention_mask"][row, 1:] == 1)
+                mask = predicted_token_mask(offsets[row], enc["attention_mask"][row], lo, hi)
                 step_scores.append(self.settings.beta * float(ratio[row][mask].sum()))
             results.append(ScoreResult(score=float(sum(step_scores)), step_scores=step_scores))
         return results

@@ -1,0 +1,99 @@
+"""`agentrm-ray quickstart`: the whole AgentRM loop on the default models, stage by stage.
+
+Model roles follow the paper at small scale: the policy is the configured policy.model after
+SFT on oracle demos; the explicit RM is a value head on the configured policy.model backbone
+(not the SFT policy: the RM should not inherit the policy's habits); the implicit RM starts
+from the SFT policy and is scored against it as the frozen reference; the judge is the
+configured (instruction-tuned, un-SFT'd) model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agentrm_ray.config import RootConfig
+from agentrm_ray.config.models import LoopColumn, TrainKind
+from agentrm_ray.loop import stages
+from agentrm_ray.loop.columns import COLUMNS, LoopModels
+from agentrm_ray.loop.stages import LoopLayout, Say, StageTimes
+from agentrm_ray.loop.table import load_cells, write_outputs
+
+
+@dataclass
+class QuickstartResult:
+    table: str
+    root: Path
+    seconds: dict[str, float]
+    cells: dict[str, Any]
+
+
+def run_quickstart(cfg: RootConfig, say: Say) -> QuickstartResult:
+    """Run (or resume) every stage under cfg.output.dir; Ray must not be running yet."""
+    from agentrm_ray.runtime import ray_session
+    from agentrm_ray.search.stack import prepare_known_models
+
+    q = cfg.quickstart
+    layout = LoopLayout(Path(cfg.output.dir))
+    layout.root.mkdir(parents=True, exist_ok=True)
+    times = StageTimes()
+    started = time.perf_counter()
+    columns = list(dict.fromkeys(q.columns))
+    wants_implicit = LoopColumn.best_of_n_implicit in columns
+    base_model = cfg.policy.model
+    extra: dict[str, Any] = {}
+
+    with times.timed("prepare models", say):
+        prepare_known_models(cfg)
+    with times.timed("demos", say):
+        demos = stages.make_demos(cfg, layout, say)
+
+    with ray_session(cfg.ray):
+        with times.timed("policy SFT", say):
+            sft = stages.train_stage(
+                stages.training_config(cfg, TrainKind.policy_sft, base_model, q.sft_epochs,
+                                       q.sft_learning_rate),
+                TrainKind.policy_sft, demos, layout.trained(TrainKind.policy_sft), say)
+        policy = sft["model"]
+        with times.timed("collect", say):
+            asyncio.run(stages.collect_stage(cfg, layout, policy))
+        with times.timed("label", say):
+            extra["datasets"] = stages.label_stage(layout, say)
+        with times.timed("explicit RM", say):
+            explicit = stages.train_stage(
+                stages.training_config(cfg, TrainKind.rm_explicit, base_model, q.rm_epochs,
+                                       q.rm_learning_rate),
+                TrainKind.rm_explicit, layout.data / TrainKind.rm_explicit.value,
+                layout.trained(TrainKind.rm_explicit), say)
+        implicit = None
+        if wants_implicit:
+            with times.timed("implicit RM", say):
+                implicit = stages.train_stage(
+                    stages.training_config(cfg, TrainKind.rm_implicit, policy, q.rm_epochs,
+                                           q.implicit_learning_rate),
+                    TrainKind.rm_implicit, layout.data / TrainKind.rm_implicit.value,
+                    layout.trained(TrainKind.rm_implicit), say)
+        models = LoopModels(
+            policy=policy,
+            explicit_rm=explicit["model"],
+            implicit_rm=implicit["model"] if implicit else None,
+            judge=q.judge_model or base_model,
+        )
+        with times.timed("evaluate", say):
+            runs = asyncio.run(stages.eval_stage(cfg, layout, models, columns))
+
+    times.seconds["total"] = round(time.perf_counter() - started, 1)
+    cells = load_cells(runs)
+    extra.update({
+        "seconds": times.seconds,
+        "models": {"policy": policy, "explicit_rm": explicit["model"],
+                   "implicit_rm": models.implicit_rm, "judge": models.judge},
+        "training": {"policy-sft": sft, "rm-explicit": explicit, "rm-implicit": implicit},
+        "runs": {c.value: str(p) for c, p in runs.items()},
+        "columns": {c.value: COLUMNS[c].label for c in columns},
+    })
+    table = write_outputs(layout.root, cells, columns, extra)
+    return QuickstartResult(table, layout.root, times.seconds, cells)

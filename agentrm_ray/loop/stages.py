@@ -1,0 +1,224 @@
+"""The stages of the AgentRM loop, each cached in its own folder under the quickstart root.
+
+    demos -> policy SFT -> collect (MCTS on held-in train tasks) -> label -> train explicit
+    (and implicit) RM -> evaluate every table column on the held-in and held-out test tasks
+
+A stage whose output is already there is skipped, and the slow ones resume mid-way: search
+stages are ordinary run directories (finished tasks are skipped), training resumes from its
+latest Ray Train checkpoint. Rerunning `agentrm-ray quickstart` after a kill therefore redoes
+at most the work that was in flight. Stages run in one Ray session; each frees its actors
+before the next starts, so training gets the CPUs the search used.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agentrm_ray.config import RootConfig
+from agentrm_ray.config.models import LoopColumn, SearchStrategy, TrainKind
+from agentrm_ray.loop.columns import LoopModels, column_config
+
+Say = Callable[[str], None]
+
+DATA, TRAIN, RUNS = "data", "train", "runs"
+COLLECT_RUN = "collect"
+EVAL_RUNS = "eval"
+
+
+@dataclass
+class LoopLayout:
+    """Where each stage keeps its output, under one root folder."""
+
+    root: Path
+
+    @property
+    def data(self) -> Path:
+        return self.root / DATA
+
+    def trained(self, kind: TrainKind) -> Path:
+        return self.root / TRAIN / kind.value
+
+    @property
+    def collect(self) -> Path:
+        return self.root / RUNS / COLLECT_RUN
+
+    @property
+    def evals(self) -> Path:
+        return self.root / RUNS / EVAL_RUNS
+
+
+@dataclass
+class StageTimes:
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def timed(self, name: str, say: Say) -> _Timer:
+        return _Timer(self, name, say)
+
+
+class _Timer:
+    def __init__(self, times: StageTimes, name: str, say: Say) -> None:
+        self.times, self.name, self.say = times, name, say
+
+    def __enter__(self) -> None:
+        self.start = time.perf_counter()
+        self.say(f"[bold]stage {self.name}[/]")
+
+    def __exit__(self, *exc: object) -> None:
+        spent = time.perf_counter() - self.start
+        self.times.seconds[self.name] = round(spent, 1)
+        if exc[0] is None:
+            self.say(f"  {self.name} done in {spent:.0f} s")
+
+
+# ------------------------------------------------------------------------- configs
+def held_in_families(cfg: RootConfig) -> list[str]:
+    """The suite's (or tasks.families') families whose env spec marks them held-in."""
+    from agentrm_ray.tasks import select_tasks
+
+    held_in = select_tasks(cfg.tasks.model_copy(update={"limit_per_family": 1})).held_in
+    return [name for name, is_in in held_in.items() if is_in]
+
+
+def collect_config(cfg: RootConfig, policy_model: str | None = None,
+                   output_dir: str | Path | None = None,
+                   tasks_per_family: int | None = None) -> RootConfig:
+    """MCTS on the held-in families' train split: the trees the RMs learn from.
+
+    Only held-in families are searched, so held-out families stay unseen by the RM (the
+    paper's generalisation split); only the train split, so no test task leaks into training.
+    """
+    families = held_in_families(cfg)
+    if not families:
+        from agentrm_ray.config.errors import ConfigError, ConfigProblem
+
+        raise ConfigError([ConfigProblem(
+            "tasks.suite", "no held-in family in the suite: MCTS trees are collected on the "
+            "held-in families' train split")])
+    return cfg.model_copy(update={
+        "policy": cfg.policy.model_copy(
+            update={"model": policy_model} if policy_model else {}),
+        "search": cfg.search.model_copy(update={"strategy": SearchStrategy.mcts}),
+        "tasks": cfg.tasks.model_copy(update={
+            "families": families, "splits": ["train"],
+            "limit_per_family": tasks_per_family or cfg.tasks.limit_per_family}),
+        "output": cfg.output.model_copy(
+            update={"dir": str(output_dir)} if output_dir else {}),
+    })
+
+
+def training_config(cfg: RootConfig, kind: TrainKind, base_model: str, epochs: float,
+                    learning_rate: float) -> RootConfig:
+    return cfg.model_copy(update={"train": cfg.train.model_copy(update={
+        "kind": kind, "base_model": base_model, "epochs": epochs,
+        "learning_rate": learning_rate, "dataset": None})})
+
+
+def eval_tasks_config(cfg: RootConfig) -> RootConfig:
+    return cfg.model_copy(update={"tasks": cfg.tasks.model_copy(update={
+        "splits": ["test"], "limit_per_family": cfg.quickstart.eval_tasks_per_family})})
+
+
+# -------------------------------------------------------------------------- stages
+def make_demos(cfg: RootConfig, layout: LoopLayout, say: Say) -> Path:
+    """Oracle demonstrations on every family's train split (never the test split)."""
+    from agentrm_ray.data.datasets import KIND_SFT
+    from agentrm_ray.data.demos import collect_demos, write_demos
+    from agentrm_ray.tasks import select_tasks
+
+    target = layout.data / KIND_SFT
+    if (target / "manifest.json").is_file():
+        say(f"  cached: {target}")
+        return target
+    selected = select_tasks(cfg.tasks.model_copy(update={
+        "splits": ["train"], "limit_per_family": cfg.quickstart.demos_per_family}))
+    rows, stats = collect_demos(selected.tasks)
+    manifest = write_demos(rows, stats, target, seed=cfg.seed, meta={"suite": cfg.tasks.suite})
+    say(f"  {stats.succeeded}/{stats.tasks} oracle episodes -> {manifest['counts']['train']} "
+        f"train / {manifest['counts']['val']} val demos")
+    return target
+
+
+def train_stage(cfg: RootConfig, kind: TrainKind, dataset: Path, output: Path, say: Say
+                ) -> dict[str, Any]:
+    """Fit (or find already fitted) and return the metrics; the model is in output/model."""
+    from agentrm_ray.train import plan_training, run_training
+
+    plan = plan_training(cfg, kind, dataset, output)
+    say(f"  {len(plan.dataset.train)} train / {len(plan.dataset.val)} val rows, "
+        f"{plan.total_steps} steps on {plan.spec.num_workers} worker(s), "
+        f"ZeRO-{plan.spec.zero_stage}")
+    outcome = run_training(plan)
+    if outcome.already_done:
+        say(f"  cached: {outcome.model_dir}")
+    if outcome.model_dir is None:
+        raise RuntimeError(f"{kind.value} training stopped before its last step; rerun")
+    steps = outcome.metrics.get("steps", [])
+    if steps:
+        say(f"  loss {steps[0]['loss']:.4g} -> {steps[-1]['loss']:.4g}")
+    return {"model": str(outcome.model_dir), "best": outcome.metrics.get("best"),
+            "fit_seconds": outcome.metrics.get("fit_seconds")}
+
+
+async def search_stage(run_cfg: RootConfig, stack: Any, tasks: list, start: bool
+                       ) -> tuple[Any, list]:
+    """One resumable run directory (finished tasks are skipped on a rerun): (store, results)."""
+    from agentrm_ray.cli.run_cmd import run_with_progress
+    from agentrm_ray.data.results import RunStore
+
+    store = RunStore.open(run_cfg.output.dir, run_cfg, force=run_cfg.output.force)
+    return store, await run_with_progress(run_cfg, stack, store, tasks, start_stack=start)
+
+
+async def collect_stage(cfg: RootConfig, layout: LoopLayout, policy: str) -> int:
+    from agentrm_ray.search.stack import SearchStack
+    from agentrm_ray.tasks import select_tasks
+
+    run_cfg = collect_config(cfg, policy, layout.collect,
+                             cfg.quickstart.collect_tasks_per_family)
+    tasks = select_tasks(run_cfg.tasks).tasks
+    _, results = await search_stage(run_cfg, SearchStack(run_cfg), tasks, start=True)
+    return len(results)
+
+
+def label_stage(layout: LoopLayout, say: Say) -> dict[str, Any]:
+    """Trees -> explicit (state, value) and implicit (trajectory, outcome) sets.
+
+    Cheap and deterministic, so it always reruns: a collect stage that gained tasks after a
+    resume is then labelled in full, and unchanged data keeps its fingerprint (training stays
+    cached).
+    """
+    from agentrm_ray.data.labelling import label_run
+
+    report = label_run(layout.collect, layout.data)
+    for kind, manifest in report.manifests.items():
+        say(f"  {kind}: {manifest['counts']['train']} train / {manifest['counts']['val']} val")
+    for kind, why in report.skipped.items():
+        say(f"  {kind}: skipped — {why}")
+    return {kind: m["counts"] for kind, m in report.manifests.items()}
+
+
+async def eval_stage(cfg: RootConfig, layout: LoopLayout, models: LoopModels,
+                     columns: list[LoopColumn]) -> dict[LoopColumn, Path]:
+    """Every column over the same test tasks, one policy engine shared by all of them."""
+    from agentrm_ray.cli.run_cmd import write_run_summary
+    from agentrm_ray.search.stack import SearchStack
+    from agentrm_ray.tasks import select_tasks
+
+    base = eval_tasks_config(cfg)
+    selected = select_tasks(base.tasks)
+    configs = {c: column_config(base, c, models, layout.evals) for c in columns}
+    stack = SearchStack(configs[columns[0]])
+    await stack.start()
+    try:
+        for column in columns:
+            await stack.use_reward(configs[column])
+            store, results = await search_stage(configs[column], stack, selected.tasks,
+                                                start=False)
+            write_run_summary(store, results, selected.held_in, column.value)
+    finally:
+        await stack.shutdown()
+    return {c: Path(configs[c].output.dir) for c in columns}

@@ -1,0 +1,72 @@
+"""The quickstart's column -> run config mapping and the collect config (no Ray)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agentrm_ray.config import load_config
+from agentrm_ray.config.errors import ConfigError
+from agentrm_ray.config.models import LoopColumn, RewardMethod, SearchStrategy
+from agentrm_ray.loop.columns import COLUMNS, LoopModels, column_config
+from agentrm_ray.loop.stages import collect_config, eval_tasks_config
+
+MODELS = LoopModels(policy="/m/sft", explicit_rm="/m/value", implicit_rm="/m/implicit",
+                    judge="smollm2-135m")
+
+
+@pytest.mark.parametrize("column", list(LoopColumn))
+def test_every_column_runs_the_sft_policy_with_its_own_scorer(column: LoopColumn,
+                                                              tmp_path: Path) -> None:
+    cfg = column_config(load_config("quickstart"), column, MODELS, tmp_path)
+    spec = COLUMNS[column]
+    assert cfg.policy.model == "/m/sft"
+    assert (cfg.search.strategy, cfg.reward.method) == (spec.strategy, spec.method)
+    assert cfg.output.dir == str(tmp_path / column.value)
+    expected_rm = {RewardMethod.value: "/m/value", RewardMethod.implicit: "/m/implicit",
+                   RewardMethod.judge: "smollm2-135m"}.get(spec.method)
+    assert cfg.reward.model == expected_rm
+    assert cfg.reward.reference_model == ("/m/sft" if spec.method is RewardMethod.implicit
+                                          else None)
+
+
+def test_the_table_has_greedy_and_the_explicit_rm_ranked_strategies() -> None:
+    strategies = {(s.strategy, s.method) for s in COLUMNS.values()}
+    assert (SearchStrategy.greedy, RewardMethod.none) in strategies
+    assert (SearchStrategy.best_of_n, RewardMethod.value) in strategies
+    assert (SearchStrategy.beam, RewardMethod.value) in strategies
+    assert (SearchStrategy.best_of_n, RewardMethod.oracle) in strategies
+
+
+def test_a_column_without_its_trained_rm_is_an_error(tmp_path: Path) -> None:
+    models = LoopModels(policy="/m/sft", explicit_rm="/m/value", implicit_rm=None, judge="j")
+    with pytest.raises(ValueError, match="best_of_n_implicit"):
+        column_config(load_config("quickstart"), LoopColumn.best_of_n_implicit, models, tmp_path)
+
+
+def test_collect_searches_only_held_in_train_tasks_with_mcts() -> None:
+    cfg = collect_config(load_config("quickstart"), "/m/sft", "out/collect", 3)
+    assert cfg.search.strategy is SearchStrategy.mcts
+    assert cfg.tasks.splits == ["train"] and cfg.tasks.limit_per_family == 3
+    assert sorted(cfg.tasks.families or []) == ["alfworld", "webshop"]
+    assert cfg.policy.model == "/m/sft" and cfg.output.dir == "out/collect"
+
+
+def test_collect_without_a_held_in_family_names_the_problem() -> None:
+    cfg = load_config("quickstart", ["tasks.families=[maze]"])
+    with pytest.raises(ConfigError, match="held-in"):
+        collect_config(cfg)
+
+
+def test_evaluation_runs_the_test_split_capped_per_family() -> None:
+    cfg = eval_tasks_config(load_config("quickstart", ["quickstart.eval_tasks_per_family=2"]))
+    assert cfg.tasks.splits == ["test"] and cfg.tasks.limit_per_family == 2
+
+
+def test_quickstart_knobs_do_not_change_a_search_runs_config_hash() -> None:
+    from agentrm_ray.config import config_hash
+
+    a = load_config("quickstart")
+    b = load_config("quickstart", ["quickstart.collect_tasks_per_family=1"])
+    assert config_hash(a) == config_hash(b)
