@@ -112,9 +112,14 @@ def collect_config(cfg: RootConfig, policy_model: str | None = None,
 
 def training_config(cfg: RootConfig, kind: TrainKind, base_model: str, epochs: float,
                     learning_rate: float) -> RootConfig:
+    """The train section of one stage. RMs train on what they will be served: states cut
+    from the left at reward.max_length, which also bounds the cost of long trajectories."""
+    max_length = cfg.train.max_length
+    if kind in (TrainKind.rm_explicit, TrainKind.rm_implicit):
+        max_length = min(max_length, cfg.reward.max_length)
     return cfg.model_copy(update={"train": cfg.train.model_copy(update={
         "kind": kind, "base_model": base_model, "epochs": epochs,
-        "learning_rate": learning_rate, "dataset": None})})
+        "learning_rate": learning_rate, "dataset": None, "max_length": max_length})})
 
 
 def eval_tasks_config(cfg: RootConfig) -> RootConfig:

@@ -91,6 +91,9 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
         state.global_step += 1
         record["step"] = state.global_step
         state.history.append(record)
+        if rank == 0:  # Ray forwards worker stdout to the driver: a live per-step log line
+            print(f"[{spec.kind}] step {state.global_step}/{limit} loss {record['loss']:.4g} "
+                  f"lr {record['lr']:.2e} ({record.get('seconds', 0.0):.1f} s)", flush=True)
         if state.global_step % spec.checkpoint_every_steps == 0 or state.global_step == limit:
             runner.checkpoint(state, last_checkpoint_step)
             last_checkpoint_step = state.global_step

@@ -41,17 +41,42 @@ def load_tokenizer(path: str) -> Any:
     return tokenizer
 
 
-def token_logprobs(logits: Any, input_ids: Any) -> Any:
-    """log p(token_{i+1} | prefix) at every position i, in float32: shape (batch, len - 1)."""
+def masked_token_logprobs(model: Any, input_ids: Any, attention_mask: Any, mask: Any
+                          ) -> tuple[Any, Any]:
+    """log p(token_{i+1} | prefix) at the positions i where `mask` (batch, len - 1) is set.
+
+    Returns (log-probs of shape (n,), logits of shape (n, vocab)) in row-major order of the
+    mask. Only those positions go through the LM head: the full (batch, len, vocab) logits of
+    a 49k-token vocabulary, their float copy and their gradient are most of a worker's memory
+    (an SFT step at 2048 tokens went over 10 GB per worker) although only the assistant or
+    action tokens are scored. Models that post-process logits (soft-capping, scaling) take the
+    full forward pass so their numbers stay exact.
+    """
     import torch.nn.functional as F
 
-    vocab = logits.shape[-1]
-    flat = F.cross_entropy(
-        logits[:, :-1].reshape(-1, vocab).float(),
-        input_ids[:, 1:].reshape(-1),
-        reduction="none",
-    )
-    return -flat.view(input_ids.shape[0], -1)
+    module = getattr(model, "module", model)  # a DeepSpeed engine wraps the HF model
+    config = getattr(module, "config", None)
+    head = module.get_output_embeddings() if hasattr(module, "get_output_embeddings") else None
+    post_processed = any(getattr(config, k, None) for k in ("final_logit_softcapping",
+                                                             "logit_scale"))
+    targets = input_ids[:, 1:][mask]
+    if head is None or post_processed or not hasattr(module, "get_decoder"):
+        logits = model(input_ids=input_ids, attention_mask=attention_mask).logits[:, :-1][mask]
+    else:
+        hidden = module.get_decoder()(input_ids=input_ids,
+                                      attention_mask=attention_mask).last_hidden_state
+        logits = head(hidden[:, :-1][mask])
+    logits = logits.float()
+    return -F.cross_entropy(logits, targets, reduction="none"), logits
+
+
+def per_row_sum(values: Any, mask: Any) -> Any:
+    """Sum the masked-position `values` (from masked_token_logprobs) back into one per row."""
+    import torch
+
+    rows = mask.nonzero(as_tuple=True)[0]
+    out = torch.zeros(mask.shape[0], dtype=values.dtype, device=values.device)
+    return out.index_add(0, rows, values)
 
 
 class Objective(ABC):
@@ -154,12 +179,12 @@ class ImplicitObjective(Objective):
         """beta * sum over action tokens of log pi_theta - log pi_ref, one per sequence."""
         import torch
 
-        inputs = {"input_ids": tensors["input_ids"], "attention_mask": tensors["attention_mask"]}
-        policy = token_logprobs(model(**inputs).logits, tensors["input_ids"])
+        ids, attention, mask = (tensors["input_ids"], tensors["attention_mask"],
+                                tensors["action_mask"].bool())
+        policy, _ = masked_token_logprobs(model, ids, attention, mask)
         with torch.no_grad():
-            reference = token_logprobs(self.reference(**inputs).logits, tensors["input_ids"])
-        mask = tensors["action_mask"].to(policy.dtype)
-        return self.spec.beta * ((policy - reference) * mask).sum(-1)
+            reference, _ = masked_token_logprobs(self.reference, ids, attention, mask)
+        return self.spec.beta * per_row_sum(policy - reference, mask)
 
     def outcome_loss(self, rewards: Any, labels: Any) -> Any:
         import torch
@@ -207,21 +232,13 @@ class SFTObjective(Objective):
 
     def _token_stats(self, model: Any, tensors: dict[str, Any]) -> tuple[Any, Any, Any]:
         """Per-sequence (summed NLL, labelled tokens, correct argmax) over assistant tokens."""
-        import torch.nn.functional as F
-
-        logits = model(
-            input_ids=tensors["input_ids"], attention_mask=tensors["attention_mask"]
-        ).logits[:, :-1]
         targets = tensors["labels"][:, 1:]
-        nll = F.cross_entropy(
-            logits.reshape(-1, logits.shape[-1]).float(),
-            targets.reshape(-1),
-            ignore_index=IGNORE_INDEX,
-            reduction="none",
-        ).view(targets.shape)
         labelled = targets != IGNORE_INDEX
-        correct = (logits.argmax(-1) == targets) & labelled
-        return nll.sum(-1), labelled.sum(-1), correct.sum(-1)
+        logprobs, logits = masked_token_logprobs(
+            model, tensors["input_ids"], tensors["attention_mask"], labelled)
+        correct = (logits.argmax(-1) == targets[labelled]).to(logprobs.dtype)
+        return (per_row_sum(-logprobs, labelled), labelled.sum(-1),
+                per_row_sum(correct, labelled))
 
     def loss(self, model: Any, tensors: dict[str, Any]) -> Any:
         nll, count, _ = self._token_stats(model, tensors)

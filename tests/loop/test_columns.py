@@ -70,3 +70,14 @@ def test_quickstart_knobs_do_not_change_a_search_runs_config_hash() -> None:
     a = load_config("quickstart")
     b = load_config("quickstart", ["quickstart.collect_tasks_per_family=1"])
     assert config_hash(a) == config_hash(b)
+
+
+def test_rms_train_on_the_length_they_are_served_with() -> None:
+    from agentrm_ray.config.models import TrainKind
+    from agentrm_ray.loop.stages import training_config
+
+    cfg = load_config("quickstart", ["train.max_length=2048", "reward.max_length=1024"])
+    assert training_config(cfg, TrainKind.policy_sft, "m", 1, 1e-4).train.max_length == 2048
+    for kind in (TrainKind.rm_explicit, TrainKind.rm_implicit):
+        trained = training_config(cfg, kind, "m", 1, 1e-5).train
+        assert (trained.max_length, trained.kind, trained.base_model) == (1024, kind, "m")

@@ -69,7 +69,7 @@ def test_implicit_reward_equals_the_implicit_rm_replicas(tiny_model, tiny_model_
     assert any(abs(s) > 1e-3 for s in ours)  # different models: a non-trivial reward
 
 
-def test_implicit_mask_counts_only_tokens_inside_actions(tiny_model, sets) -> None:
+def test_implicit_mask_counts_exactly_the_tokens_of_actions(tiny_model, sets) -> None:
     objective, _ = objective_for(TrainKind.rm_implicit, tiny_model, label_kind="binary")
     row = sets["rm-implicit"].train[0]
     encoded = objective.tokenizer(row["text"], add_special_tokens=False,
@@ -81,9 +81,10 @@ def test_implicit_mask_counts_only_tokens_inside_actions(tiny_model, sets) -> No
     assert masked, "no action token is scored"
     for position in masked:
         lo, hi = offsets[position + 1]
-        assert any(a <= lo and hi <= b for a, b in spans)  # token inside an action
-    for a, b in spans:  # every action contributes
-        assert any(a <= offsets[p + 1][0] < b for p in masked)
+        assert any(lo < b and hi > a for a, b in spans)  # token overlaps an action
+    covered = {c for p in masked for c in range(*offsets[p + 1])}
+    for a, b in spans:  # every character of every action is scored, its first word too
+        assert set(range(a, b)) <= covered, row["text"][a:b]
 
 
 def test_sft_labels_only_assistant_turns(tiny_model) -> None:
@@ -154,3 +155,22 @@ def test_metrics() -> None:
 def test_tree_result_helper_is_consistent() -> None:
     result = maze_result(0)
     assert result.nodes is not None and len(result.nodes) == 7
+
+
+def test_scoring_only_masked_positions_equals_the_full_forward(tiny_model) -> None:
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from agentrm_ray.train.objectives import masked_token_logprobs
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_model).eval()
+    ids = torch.randint(0, 1000, (2, 12))
+    attention = torch.ones_like(ids)
+    mask = torch.zeros(2, 11, dtype=torch.bool)
+    mask[0, 3:6] = True
+    mask[1, 9] = True
+    with torch.no_grad():
+        fast, _ = masked_token_logprobs(model, ids, attention, mask)
+        full = torch.log_softmax(model(input_ids=ids).logits[:, :-1].float(), -1)
+    expected = full.gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)[mask]
+    assert torch.allclose(fast, expected, atol=1e-5)

@@ -46,23 +46,17 @@ class ImplicitMethod(ScoringMethod):
     def _score_chunk(self, states: list[RMState]) -> list[ScoreResult]:
         texts, spans = zip(*(self._text_and_action_spans(s) for s in states), strict=True)
         self.tokenizer.padding_side = "right"
+        self.tokenizer.truncation_side = "left"  # keep the newest steps, as training does
         enc = self.tokenizer(
             list(texts),
             return_tensors="pt",
             padding=True,
+            truncation=True,
+            max_length=self.settings.max_length,
             add_special_tokens=False,
             return_offsets_mapping=True,
         )
-        offsets = enc.pop("offset_mapping")
-        if enc["input_ids"].shape[1] > self.settings.max_length:
-            return [
-                ScoreResult(
-                    score=None,
-                    error=f"state longer than reward.max_length "
-                    f"({self.settings.max_length} tokens)",
-                )
-                for _ in states
-            ]
+        offsets = enc.pop("offset_mapping")  # still in the untruncated text's characters
         ratio = self._token_log_ratio(self.policy, enc) - self._token_log_ratio(self.reference, enc)
         results = []
         for row, state_spans in enumerate(spans):
