@@ -58,7 +58,9 @@ def column_config(base: RootConfig, column: LoopColumn, models: LoopModels,
                                            "reference_model": models.policy,
                                            "beta": base.train.beta})
     elif spec.method is RewardMethod.judge:
-        reward = reward.model_copy(update={"model": models.judge})
+        # The judge reads the whole trajectory inside its prompt: give it the policy's context.
+        reward = reward.model_copy(update={"model": models.judge,
+                                           "max_length": base.policy.max_model_len})
     return base.model_copy(update={
         "policy": base.policy.model_copy(update={"model": models.policy}),
         "reward": reward,

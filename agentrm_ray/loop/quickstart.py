@@ -59,7 +59,7 @@ def run_quickstart(cfg: RootConfig, say: Say) -> QuickstartResult:
                 TrainKind.policy_sft, demos, layout.trained(TrainKind.policy_sft), say)
         policy = sft["model"]
         with times.timed("collect", say):
-            asyncio.run(stages.collect_stage(cfg, layout, policy))
+            asyncio.run(stages.collect_stage(cfg, layout, policy, say))
         with times.timed("label", say):
             extra["datasets"] = stages.label_stage(layout, say)
         with times.timed("explicit RM", say):
@@ -83,7 +83,7 @@ def run_quickstart(cfg: RootConfig, say: Say) -> QuickstartResult:
             judge=q.judge_model or base_model,
         )
         with times.timed("evaluate", say):
-            runs = asyncio.run(stages.eval_stage(cfg, layout, models, columns))
+            runs = asyncio.run(stages.eval_stage(cfg, layout, models, columns, say))
 
     times.seconds["total"] = round(time.perf_counter() - started, 1)
     cells = load_cells(runs)

@@ -98,9 +98,14 @@ def collect_config(cfg: RootConfig, policy_model: str | None = None,
         raise ConfigError([ConfigProblem(
             "tasks.suite", "no held-in family in the suite: MCTS trees are collected on the "
             "held-in families' train split")])
+    from agentrm_ray.config.models import RewardConfig, RewardMethod
+
     return cfg.model_copy(update={
         "policy": cfg.policy.model_copy(
             update={"model": policy_model} if policy_model else {}),
+        # MCTS values come from rollout outcomes, not an RM: RM settings must not make the
+        # trees look like another config's run (nor start an RM replica).
+        "reward": RewardConfig(method=RewardMethod.none),
         "search": cfg.search.model_copy(update={"strategy": SearchStrategy.mcts}),
         "tasks": cfg.tasks.model_copy(update={
             "families": families, "splits": ["train"],
@@ -178,13 +183,27 @@ async def search_stage(run_cfg: RootConfig, stack: Any, tasks: list, start: bool
     return store, await run_with_progress(run_cfg, stack, store, tasks, start_stack=start)
 
 
-async def collect_stage(cfg: RootConfig, layout: LoopLayout, policy: str) -> int:
+def finished_run(run_cfg: RootConfig, tasks: list) -> tuple[Any, list] | None:
+    """(store, results) when the run already holds every task, so no actor need start."""
+    from agentrm_ray.data.results import RunStore
+
+    store = RunStore.open(run_cfg.output.dir, run_cfg, force=run_cfg.output.force)
+    done = {r.task.key: r for r in store.load_results()}
+    if all(t.key in done for t in tasks):
+        return store, [done[t.key] for t in tasks]
+    return None
+
+
+async def collect_stage(cfg: RootConfig, layout: LoopLayout, policy: str, say: Say) -> int:
     from agentrm_ray.search.stack import SearchStack
     from agentrm_ray.tasks import select_tasks
 
     run_cfg = collect_config(cfg, policy, layout.collect,
                              cfg.quickstart.collect_tasks_per_family)
     tasks = select_tasks(run_cfg.tasks).tasks
+    if finished_run(run_cfg, tasks) is not None:
+        say(f"  cached: {layout.collect}")
+        return len(tasks)
     _, results = await search_stage(run_cfg, SearchStack(run_cfg), tasks, start=True)
     return len(results)
 
@@ -207,7 +226,7 @@ def label_stage(layout: LoopLayout, say: Say) -> dict[str, Any]:
 
 
 async def eval_stage(cfg: RootConfig, layout: LoopLayout, models: LoopModels,
-                     columns: list[LoopColumn]) -> dict[LoopColumn, Path]:
+                     columns: list[LoopColumn], say: Say) -> dict[LoopColumn, Path]:
     """Every column over the same test tasks, one policy engine shared by all of them."""
     from agentrm_ray.cli.run_cmd import write_run_summary
     from agentrm_ray.search.stack import SearchStack
@@ -216,14 +235,23 @@ async def eval_stage(cfg: RootConfig, layout: LoopLayout, models: LoopModels,
     base = eval_tasks_config(cfg)
     selected = select_tasks(base.tasks)
     configs = {c: column_config(base, c, models, layout.evals) for c in columns}
-    stack = SearchStack(configs[columns[0]])
-    await stack.start()
-    try:
-        for column in columns:
-            await stack.use_reward(configs[column])
-            store, results = await search_stage(configs[column], stack, selected.tasks,
-                                                start=False)
-            write_run_summary(store, results, selected.held_in, column.value)
-    finally:
-        await stack.shutdown()
+    pending = []
+    for column in columns:
+        done = finished_run(configs[column], selected.tasks)
+        if done is None:
+            pending.append(column)
+        else:
+            say(f"  cached: {column.value}")
+            write_run_summary(*done, selected.held_in, column.value)
+    if pending:
+        stack = SearchStack(configs[pending[0]])
+        await stack.start()
+        try:
+            for column in pending:
+                await stack.use_reward(configs[column])
+                store, results = await search_stage(configs[column], stack, selected.tasks,
+                                                    start=False)
+                write_run_summary(store, results, selected.held_in, column.value)
+        finally:
+            await stack.shutdown()
     return {c: Path(configs[c].output.dir) for c in columns}

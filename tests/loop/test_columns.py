@@ -81,3 +81,11 @@ def test_rms_train_on_the_length_they_are_served_with() -> None:
     for kind in (TrainKind.rm_explicit, TrainKind.rm_implicit):
         trained = training_config(cfg, kind, "m", 1, 1e-5).train
         assert (trained.max_length, trained.kind, trained.base_model) == (1024, kind, "m")
+
+
+def test_rm_settings_do_not_orphan_collected_trees() -> None:
+    from agentrm_ray.config import config_hash
+
+    a = collect_config(load_config("quickstart"))
+    b = collect_config(load_config("quickstart", ["reward.max_length=512", "reward.beta=0.1"]))
+    assert config_hash(a) == config_hash(b)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from agentrm_ray.actors.policy.api import GenerationRequest
+from agentrm_ray.actors.policy.api import GenerationRequest, RequestError
 from agentrm_ray.actors.policy.backends import BackendSettings, backend_class
 from agentrm_ray.actors.reward.api import RMState, ScoreResult
 from agentrm_ray.actors.reward.methods.base import AsyncScoringMethod
@@ -51,7 +51,10 @@ class JudgeMethod(AsyncScoringMethod):
             return None, str(exc)
 
     async def _score_one(self, state: RMState) -> ScoreResult:
-        answer = await self._ask(score_prompt(state))
+        try:
+            answer = await self._ask(score_prompt(state))
+        except RequestError as exc:  # e.g. a state longer than the judge's context
+            return ScoreResult(score=None, error=f"judge could not read the state: {exc}")
         try:
             return ScoreResult(score=parse_score(answer))
         except JudgeParseError as exc:

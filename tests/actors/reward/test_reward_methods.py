@@ -97,6 +97,18 @@ def test_judge_reports_unparseable_answers_instead_of_guessing(tiny_model) -> No
         assert r.score is None and "judge answer" in r.error
 
 
+def test_judge_reports_a_state_longer_than_its_context_and_scores_the_rest(tiny_model) -> None:
+    states = make_sibling_states(2)
+    long_step = states[0].trajectory.steps[-1].model_copy(update={"observation": "wall " * 600})
+    too_long = states[0].model_copy(update={"trajectory": states[0].trajectory.model_copy(
+        update={"steps": [*states[0].trajectory.steps, long_step]})})
+    results = _score(RewardWorkerImpl("judge", RewardSettings(model_path=tiny_model,
+                                                              max_length=512)),
+                     [too_long, states[1]])
+    assert results[0].score is None and "context length" in results[0].error
+    assert "judge could not read" not in (results[1].error or "")
+
+
 @pytest.mark.parametrize(
     ("answer", "expected"),
     [("Score: 7", 0.7), ("score = 10", 1.0), ("**Score:** 3\nbecause", 0.3), ("Score 0", 0.0)],
