@@ -9,8 +9,8 @@ PYTEST_ARGS ?=
 setup:  ## create .venv and install everything (idempotent)
 	bash scripts/setup.sh
 
-demo: setup  ## run the main job on the embedded default config
-	$(CLI) demo
+demo: setup  ## the AgentRM loop end to end on the default models (agentrm-ray quickstart)
+	$(CLI) quickstart
 
 test: setup  ## lint + the whole test suite (unit and integration)
 	$(VENV)/bin/ruff check .
