@@ -250,10 +250,15 @@ class TrainConfig(_Section):
 
 # ------------------------------------------------------------------------- serve
 class AutoscalingConfig(_Section):
-    min_replicas: int = Field(1, ge=0, description="Fewest search replicas.")
-    max_replicas: int = Field(1, ge=1, description="Most search replicas.")
+    """Replicas of the HTTP layer. At 1..1 (the default) one replica serves HTTP and runs the
+    searches; otherwise autoscaled ingress replicas call one backend that owns the pools."""
+
+    min_replicas: int = Field(
+        1, ge=0, description="Fewest HTTP ingress replicas (1..1: one replica does it all)."
+    )
+    max_replicas: int = Field(1, ge=1, description="Most HTTP ingress replicas.")
     target_ongoing_requests: float = Field(
-        4.0, gt=0, description="Requests per replica the autoscaler aims for."
+        4.0, gt=0, description="Requests per ingress replica the autoscaler aims for."
     )
 
 

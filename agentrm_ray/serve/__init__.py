@@ -1,15 +1,18 @@
 """Search served over HTTP by Ray Serve.
 
-Two deployments: `SearchIngress` (FastAPI: typed requests, auth, size and budget limits,
-metrics, server-sent progress; scaled by `serve.autoscaling`) in front of one `SearchBackend`
-that owns the actor pools (policy, env and RM replicas of a `SearchStack`) and runs the
-searches. Model replicas scale with `policy.replicas` / `reward.replicas`, not with HTTP load,
-which is why the pools sit behind the ingress instead of inside every ingress replica.
+By default one `SearchServer` deployment, whose single replica serves the FastAPI app (typed
+requests, auth, size and budget limits from `serve.limits`, metrics, server-sent progress) and
+runs the searches over the actor pools (policy, env and RM replicas of a `SearchStack`) it
+owns: a request makes one hop from Serve's proxy. Model replicas scale with `policy.replicas` /
+`reward.replicas`, not with HTTP load. Only if `serve.autoscaling` lets the HTTP layer scale
+does the app split into an autoscaled `SearchIngress` in front of one `SearchBackend` that
+owns the pools (responses cross that hop as JSON bytes).
 
-Modules: `schemas` (request/response models), `limits` (budget caps -> 422), `catalog` (task
-and env lookup), `observer` (progress events + env release on cancellation), `reward_switch`
-(RM checkpoint swap with draining), `runner` (one search per request), `service` (the backend's
-logic, no Serve), `deployments` (the two Serve classes), `api` (the FastAPI app), `app` (build
-and start the application), `auth`, `body_limit`, `metrics`, `sse`, `errors` (field-naming
-422s), `loopback` (replica gRPC servers on 127.0.0.1 when the node is loopback-only).
+Modules: `schemas` (request/response models), `limits` (budget caps of `serve.limits` ->
+422), `catalog` (task and env lookup), `observer` (progress events + env release on
+cancellation), `reward_switch` (RM checkpoint swap with draining), `runner` (one search per
+request), `service` (the search logic, no Serve), `deployments` (the Serve classes), `api`
+(the FastAPI app), `app` (build and start the application), `auth`, `body_limit`, `metrics`,
+`sse`, `errors` (field-naming 422s), `loopback` (replica gRPC servers on 127.0.0.1 when the
+node is loopback-only).
 """

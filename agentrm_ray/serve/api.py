@@ -2,8 +2,11 @@
 
 Everything that can be refused without touching an actor is refused here (auth 401, size
 413, malformed or over-budget requests 422 naming the field), so the backend only sees
-requests it can serve. The backend is reached through a `BackendClient`: a Serve handle in
-production (`deployments.HandleClient`), the service object itself in in-process tests.
+requests it can serve. The backend is reached through a `BackendClient`: the service object
+itself in the one-replica layout and in in-process tests, a Serve handle in the split layout
+(`deployments.HandleClient`). Search and score results are written with pydantic's own JSON
+serializer (or arrive already as JSON from a backend replica) instead of being re-validated
+against the response model: they are typed objects of that model already.
 """
 
 from __future__ import annotations
@@ -15,15 +18,22 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPBearer
+from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agentrm_ray.actors.reward.api import RMState
+from agentrm_ray.config import RootConfig
 from agentrm_ray.serve.auth import check_bearer
 from agentrm_ray.serve.body_limit import BodyLimitMiddleware
 from agentrm_ray.serve.catalog import env_catalogue, instructions_for, resolve_task
-from agentrm_ray.serve.errors import FieldProblem, RequestProblems
+from agentrm_ray.serve.errors import (
+    RETRY_AFTER_S,
+    BackendUnavailable,
+    FieldProblem,
+    RequestProblems,
+)
 from agentrm_ray.serve.limits import ServeLimits, check, score_problems, search_problems
 from agentrm_ray.serve.metrics import ServeMetrics
 from agentrm_ray.serve.schemas import (
@@ -47,10 +57,15 @@ ROUTES = ("/healthz", "/v1/envs", "/v1/search", "/v1/search/stream", "/v1/score"
           "/v1/stats", "/v1/admin/reward-model")
 
 
+class JSONBody(bytes):
+    """A response body that is already JSON (serialized once, where the response was made)."""
+
+
 class BackendClient(Protocol):
-    async def search(self, req: SearchRequest, task: Task) -> SearchResponse | ErrorReply: ...
+    async def search(self, req: SearchRequest, task: Task
+                     ) -> SearchResponse | JSONBody | ErrorReply: ...
     def stream(self, req: SearchRequest, task: Task) -> AsyncIterator[tuple[str, dict]]: ...
-    async def score(self, states: list[RMState]) -> ScoreResponse | ErrorReply: ...
+    async def score(self, states: list[RMState]) -> ScoreResponse | JSONBody | ErrorReply: ...
     async def swap(self, req: SwapRequest) -> SwapResponse | ErrorReply: ...
     async def stats(self) -> StatsResponse: ...
     async def health(self) -> dict[str, Any]: ...
@@ -63,12 +78,20 @@ class IngressSettings:
     auth_digest: str | None = None  # sha256 of the bearer token; None: auth off
     limits: ServeLimits = field(default_factory=ServeLimits)
 
+    @classmethod
+    def from_config(cls, cfg: RootConfig, auth_digest: str | None = None) -> IngressSettings:
+        return cls(reward_method=cfg.reward.method.value,
+                   max_request_bytes=cfg.serve.max_request_bytes,
+                   auth_digest=auth_digest, limits=cfg.serve.limits)
+
 
 _bearer = HTTPBearer(auto_error=False, description="Needed when the server runs with a token.")
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Missing or wrong bearer token."},
     413: {"description": "Body larger than serve.max_request_bytes."},
     422: {"description": "Malformed or over-budget request; `detail[].loc` names the field."},
+    503: {"description": "The search backend restarted under the request; retry it after "
+                         "the Retry-After seconds."},
 }
 
 
@@ -85,6 +108,11 @@ def create_api(client: BackendClient, settings: IngressSettings,
 
     async def authorized(request: Request, _: Any = Depends(_bearer)) -> None:
         check_bearer(request, settings.auth_digest)
+
+    @api.exception_handler(BackendUnavailable)
+    async def _unavailable(_: Request, exc: BackendUnavailable) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503,
+                            headers={"Retry-After": str(RETRY_AFTER_S)})
 
     @api.exception_handler(RequestProblems)
     async def _problems(_: Request, exc: RequestProblems) -> JSONResponse:
@@ -125,8 +153,11 @@ def create_api(client: BackendClient, settings: IngressSettings,
         task = _admit(req, settings)
 
         async def frames() -> AsyncIterator[bytes]:
-            async for event, data in client.stream(req, task):
-                yield sse_frame(event, data)
+            try:
+                async for event, data in client.stream(req, task):
+                    yield sse_frame(event, data)
+            except BackendUnavailable as exc:  # the 200 is out: say it in the final event
+                yield sse_frame("error", {"status": 503, "detail": str(exc)})
 
         return StreamingResponse(frames(), media_type=MEDIA_TYPE,
                                  headers={"Cache-Control": "no-cache"})
@@ -173,6 +204,10 @@ def _reply(reply: Any) -> Any:
         if reply.status == 422 and reply.loc:
             raise RequestProblems([FieldProblem(tuple(reply.loc), reply.detail)])
         raise HTTPException(reply.status, reply.detail)
+    if isinstance(reply, JSONBody):
+        return Response(bytes(reply), media_type="application/json")
+    if isinstance(reply, BaseModel):
+        return Response(reply.model_dump_json(), media_type="application/json")
     return reply
 
 

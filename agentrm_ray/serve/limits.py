@@ -1,14 +1,14 @@
 """Budget caps of the server: what one request may ask for before it is refused with a 422.
 
-Why separate from pydantic bounds: the bounds in `schemas` say what is meaningful; these say
-what this server is willing to spend, and they name the field that exceeds them (a beam of
-width x expansions is one budget, so it is blamed on `strategy.width` with both numbers).
+The caps are the `serve.limits` config section (`ServeLimits` is its model). Why separate
+from pydantic bounds: the bounds in `schemas` say what is meaningful; these say what this
+server is willing to spend, and they name the field that exceeds them (a beam of width x
+expansions is one budget, so it is blamed on `strategy.width` with both numbers).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from agentrm_ray.config.models import ServeLimitsConfig as ServeLimits
 from agentrm_ray.serve.errors import FieldProblem, RequestProblems
 from agentrm_ray.serve.schemas import (
     BeamParams,
@@ -18,16 +18,7 @@ from agentrm_ray.serve.schemas import (
     SearchRequest,
 )
 
-
-@dataclass(frozen=True)
-class ServeLimits:
-    max_n: int = 16
-    max_beam_cells: int = 16  # width * expansions
-    max_mcts_iterations: int = 64
-    max_mcts_expansions: int = 8
-    max_steps: int = 30
-    max_timeout_s: float = 600.0
-    max_score_states: int = 64
+__all__ = ["ServeLimits", "check", "score_problems", "search_problems"]
 
 
 def search_problems(req: SearchRequest, limits: ServeLimits) -> list[FieldProblem]:

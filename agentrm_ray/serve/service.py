@@ -1,10 +1,11 @@
 """The search backend's logic, independent of Ray Serve: searches, scoring, RM swap, stats.
 
 `SearchService.start(cfg)` builds and starts the actor pools of a `SearchStack` and serves
-requests over them; the Serve deployment (`deployments.SearchBackend`) is a thin shell around
-it, and the benchmark calls it in-process to measure what Serve adds. Expected failures come
-back as `ErrorReply` values instead of exceptions, because exceptions crossing a Serve handle
-arrive wrapped and the ingress would have to unwrap them to pick a status code.
+requests over them; the Serve deployments (`deployments.SearchServer`, or `SearchBackend` in
+the split layout) are thin shells around it, and the benchmark calls it in-process to measure
+what Serve adds. Expected failures come back as `ErrorReply` values instead of exceptions,
+because exceptions crossing a Serve handle arrive wrapped and the ingress would have to unwrap
+them to pick a status code.
 """
 
 from __future__ import annotations

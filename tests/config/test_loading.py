@@ -63,6 +63,9 @@ def test_dotted_overrides_are_typed_yaml_values() -> None:
             "GPUs",
         ),
         (["serve.autoscaling.min_replicas=3"], "serve.autoscaling.min_replicas", "max_replicas"),
+        (["serve.limits.max_n=0"], "serve.limits.max_n", "greater than or equal to 1"),
+        (["serve.limits.max_timeout_s=-5"], "serve.limits.max_timeout_s", "greater than 0"),
+        (["serve.limits.max_width=4"], "serve.limits.max_width", "unknown key"),
         (["search.beam=3"], "search.beam", "valid dictionary"),
         (["search.beam.width.x=3"], "search.beam.width.x", "is a value"),
     ],
@@ -98,6 +101,19 @@ def test_unknown_key_in_a_file_is_named(tmp_path: Path) -> None:
         load_config(path)
     assert [p.path for p in info.value.problems] == ["search.beam.W2"]
     assert str(path) in str(info.value)
+
+
+def test_serve_limits_come_from_the_file_and_a_bad_one_is_named(tmp_path: Path) -> None:
+    cfg = load_config(_write(tmp_path, {"serve": {"limits": {"max_n": 2, "max_timeout_s": 30}}}))
+    assert cfg.serve.limits.max_n == 2 and cfg.serve.limits.max_timeout_s == 30.0
+    assert cfg.serve.limits.max_score_states == 64  # unset keys keep their defaults
+    limited = load_config(overrides=["serve.limits.max_n=2"])
+    assert config_hash(limited) == config_hash(load_config())  # serving limits change no result
+    bad = _write(tmp_path, {"serve": {"limits": {"max_beam_cells": "wide"}}})
+    with pytest.raises(ConfigError) as info:
+        load_config(bad)
+    assert [p.path for p in info.value.problems] == ["serve.limits.max_beam_cells"]
+    assert "valid integer" in str(info.value)
 
 
 def test_config_hash_ignores_where_it_runs_but_not_what_it_computes() -> None:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from netutil import free_port
-from served import TEST_LIMITS, TOKEN, Served
+from served import LIMIT_OVERRIDES, TOKEN, Served
 
 
 @pytest.fixture(scope="module")
@@ -25,9 +25,9 @@ def served(ray_cluster, tiny_model: str, tiny_value_model: str) -> Iterator[Serv
         "policy.num_cpus_per_replica=0.5", "reward.method=value",
         f"reward.model={tiny_value_model}", "reward.num_cpus_per_replica=0.25",
         "envs.num_cpus_per_worker=0.25", "tasks.max_steps=4", f"serve.port={port}",
-        "serve.max_request_bytes=65536", "search.max_concurrent_tasks=8",
+        "serve.max_request_bytes=65536", "search.max_concurrent_tasks=8", *LIMIT_OVERRIDES,
     ])
-    url = start_search_app(cfg, token_digest(TOKEN), TEST_LIMITS)
+    url = start_search_app(cfg, token_digest(TOKEN))
     try:
         yield Served(url, port, TOKEN)
     finally:

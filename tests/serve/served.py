@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agentrm_ray.serve.limits import ServeLimits
-
 TOKEN = "test-token-123"
 # Small caps keep fuzzed requests cheap: every accepted search is at most a few seconds.
-TEST_LIMITS = ServeLimits(max_n=4, max_beam_cells=4, max_steps=4, max_mcts_iterations=4,
-                          max_mcts_expansions=2, max_timeout_s=120, max_score_states=8)
+# They are config (`serve.limits`), set here as overrides.
+TEST_LIMITS = {"max_n": 4, "max_beam_cells": 4, "max_steps": 4, "max_mcts_iterations": 4,
+               "max_mcts_expansions": 2, "max_timeout_s": 120, "max_score_states": 8}
+LIMIT_OVERRIDES = [f"serve.limits.{key}={value}" for key, value in TEST_LIMITS.items()]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fakes import MAZE_TASK, FakeRewardPool, World, fake_service
+from fakes import MAZE_TASK, FakeRewardPool, World, fake_config, fake_service
 
 from agentrm_ray.serve.api import IngressSettings, create_api
 from agentrm_ray.serve.auth import token_digest
@@ -120,6 +120,36 @@ def test_budget_over_the_server_limits_is_422_naming_the_field(strategy: dict, l
     body = {"task": MAZE_TASK, "strategy": strategy, "limits": limits}
     assert _locs(_call("POST", "/v1/search", json=body)) == [loc]
     assert _locs(_call("POST", "/v1/search/stream", json=body)) == [loc]
+
+
+def test_limits_from_a_yaml_config_are_the_ones_enforced(tmp_path) -> None:
+    """`serve.limits` in a config file is what the app enforces (not code defaults)."""
+    import yaml
+
+    from agentrm_ray.config import load_config
+
+    path = tmp_path / "serve.yaml"
+    path.write_text(yaml.safe_dump({"reward": {"method": "value"}, "serve": {"limits": {
+        "max_n": 2, "max_steps": 3, "max_score_states": 1}}}))
+    settings = IngressSettings.from_config(load_config(path))
+    assert settings.limits.max_n == 2 and settings.limits.max_beam_cells == 16  # the rest: default
+
+    def search(strategy: dict, limits: dict | None = None) -> httpx.Response:
+        return _call("POST", "/v1/search", settings=settings,
+                     json={"task": MAZE_TASK, "strategy": strategy, "limits": limits or {}})
+
+    over = search({"name": "best_of_n", "n": 3})
+    assert _locs(over) == [["body", "strategy", "n"]]
+    assert "limit of 2" in over.json()["detail"][0]["msg"]
+    assert search({"name": "best_of_n", "n": 2}).status_code == 200
+    assert _locs(search({"name": "greedy"}, {"max_steps": 4})) == [["body", "limits", "max_steps"]]
+    states = [{"trajectory": {"task": MAZE_TASK, "steps": [{"action": "a"}]}}]
+    assert _call("POST", "/v1/score", settings=settings, json={"states": states}).status_code == 200
+    r = _call("POST", "/v1/score", settings=settings, json={"states": states * 2})
+    assert _locs(r) == [["body", "states"]]
+    default = IngressSettings.from_config(load_config(overrides=["reward.method=value"]))
+    assert _call("POST", "/v1/search", settings=default, json={
+        "task": MAZE_TASK, "strategy": {"name": "best_of_n", "n": 3}}).status_code == 200
 
 
 def test_unknown_env_task_or_split_is_422_naming_the_field() -> None:
@@ -301,3 +331,16 @@ def test_unknown_checkpoint_is_422_on_model(tmp_path) -> None:
     reply = asyncio.run(service.swap(SwapRequest(model=str(tmp_path / "missing"))))
     assert reply.status == 422 and reply.loc == ["body", "model"]  # type: ignore[union-attr]
     assert "reward.model" in reply.detail  # type: ignore[union-attr]
+
+
+# ------------------------------------------------------------------------- layout
+def test_one_replica_serves_http_and_search_unless_the_http_layer_scales() -> None:
+    from agentrm_ray.serve.app import build_application
+
+    single = build_application(fake_config())._bound_deployment
+    assert single.name == "SearchServer" and single.num_replicas == 1
+    split = build_application(fake_config(serve__autoscaling__max_replicas=3))._bound_deployment
+    assert split.name == "SearchIngress"
+    assert split._deployment_config.autoscaling_config.max_replicas == 3
+    backend = split.init_args[0]._bound_deployment
+    assert backend.name == "SearchBackend" and backend.num_replicas == 1
