@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -19,6 +21,17 @@ def ray_cluster() -> Iterator[object]:
     runtime = start_ray(RayConfig(num_cpus=2))
     yield runtime
     stop_ray()
+
+
+Run = Callable[[Any], Any]  # loop.run_until_complete
+
+
+@pytest.fixture(scope="module")
+def module_loop(ray_cluster: object) -> Iterator[Run]:
+    """One event loop per test module, so module-wide pools keep their locks on one loop."""
+    loop = asyncio.new_event_loop()
+    yield loop.run_until_complete
+    loop.close()
 
 
 @pytest.fixture(scope="session")

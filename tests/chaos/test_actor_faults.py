@@ -38,11 +38,8 @@ Run = Any  # loop.run_until_complete
 
 
 @pytest.fixture(scope="module")
-def run(ray_cluster: object) -> Iterator[Run]:
-    """One event loop for the module: the pools' locks and probe tasks live on it."""
-    loop = asyncio.new_event_loop()
-    yield loop.run_until_complete
-    loop.close()
+def run(module_loop: Run) -> Run:
+    return module_loop
 
 
 @pytest.fixture(scope="module")

@@ -89,11 +89,8 @@ async def kill_worker(pool: EnvPool, index: int) -> int:
 
 
 @pytest.fixture(scope="module")
-def run(ray_cluster: object) -> Iterator[Run]:
-    """One event loop for the module, so a module-wide pool's locks stay on one loop."""
-    loop = asyncio.new_event_loop()
-    yield loop.run_until_complete
-    loop.close()
+def run(module_loop: Run) -> Run:
+    return module_loop
 
 
 @pytest.fixture(scope="module")
