@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 import typer
@@ -31,12 +30,8 @@ def collect(
     value estimates and visit counts), and resumable the same way: rerun to continue. Tree
     size comes from search.mcts.* (iterations, expansions, exploration).
     """
-    from agentrm_ray.cli.run_cmd import run_with_progress, write_run_summary
-    from agentrm_ray.data.results import RunStore
+    from agentrm_ray.cli.run_cmd import search_suite
     from agentrm_ray.loop.stages import collect_config
-    from agentrm_ray.runtime import ray_session
-    from agentrm_ray.search.stack import SearchStack, prepare_known_models
-    from agentrm_ray.tasks import select_tasks
 
     overrides = list(set_ or [])
     if address is not None:
@@ -44,16 +39,9 @@ def collect(
     with user_errors():
         cfg = collect_config(resolve_config(config, overrides), output_dir=output,
                              tasks_per_family=tasks_per_family)
-        selected = select_tasks(cfg.tasks)
-        store = RunStore.open(cfg.output.dir, cfg, force=force or cfg.output.force)
-        prepare_known_models(cfg)
-        stack = SearchStack(cfg)
-    stdout.print(f"mcts on {len(selected.tasks)} held-in train task(s) "
-                 f"({', '.join(cfg.tasks.families or [])}) -> {store.root}")
-    with user_errors(), ray_session(cfg.ray):
-        results = asyncio.run(run_with_progress(cfg, stack, store, selected.tasks))
-    typer.echo(write_run_summary(store, results, selected.held_in, "collect (mcts)"))
-    stdout.print(f"next: agentrm-ray label --run {store.root}")
+    families = ", ".join(cfg.tasks.families or [])
+    search_suite(cfg, force, "collect (mcts)", f"held-in train task(s) ({families})")
+    stdout.print(f"next: agentrm-ray label --run {cfg.output.dir}")
 
 
 def quickstart(

@@ -9,6 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from agentrm_ray.cli.common import ConfigOption, SetOption, resolve_config, stdout, user_errors
+from agentrm_ray.config import RootConfig
 from agentrm_ray.config.models import SearchStrategy
 
 
@@ -35,11 +36,6 @@ def run(
     Rerunning the same command resumes: finished tasks are skipped. Prints a summary table
     per family and split (success, progress, cost) and writes summary.json / summary.md.
     """
-    from agentrm_ray.data.results import RunStore
-    from agentrm_ray.runtime import ray_session
-    from agentrm_ray.search.stack import SearchStack, prepare_known_models
-    from agentrm_ray.tasks import select_tasks
-
     overrides = list(set_ or [])
     if strategy is not None:
         overrides.append(f"search.strategy={strategy.value}")
@@ -49,16 +45,29 @@ def run(
         overrides.append(f"ray.address={address}")
     with user_errors():
         cfg = resolve_config(config, overrides)
+    search_suite(cfg, force, cfg.search.strategy.value)
+
+
+def search_suite(cfg: RootConfig, force: bool, title: str, tasks_label: str = "tasks") -> None:
+    """What `run` and `collect` share: check everything, then search the config's tasks
+    under Ray, stream results to the run directory and print the summary."""
+    from agentrm_ray.data.results import RunStore
+    from agentrm_ray.runtime import ray_session
+    from agentrm_ray.search.stack import SearchStack, prepare_known_models
+    from agentrm_ray.tasks import select_tasks
+
+    with user_errors():
         selected = select_tasks(cfg.tasks)
         store = RunStore.open(cfg.output.dir, cfg, force=force or cfg.output.force)
         prepared = prepare_known_models(cfg)
         stack = SearchStack(cfg)  # model paths are checked here, before Ray starts
     for name in prepared:
         stdout.print(f"prepared model {name}")
-    stdout.print(f"{cfg.search.strategy.value} on {len(selected.tasks)} tasks -> {store.root}")
+    stdout.print(f"{cfg.search.strategy.value} on {len(selected.tasks)} {tasks_label} "
+                 f"-> {store.root}")
     with user_errors(), ray_session(cfg.ray):
         results = asyncio.run(run_with_progress(cfg, stack, store, selected.tasks))
-    typer.echo(write_run_summary(store, results, selected.held_in, cfg.search.strategy.value))
+    typer.echo(write_run_summary(store, results, selected.held_in, title))
     failed = [r for r in results if r.failed]
     if failed:
         stdout.print(
