@@ -105,7 +105,7 @@ def markdown(rows: list[dict[str, Any]], title: str) -> str:
     for r in rows:
         lines.append(
             f"| {r['workers']} | {r['zero']} | {r['threads_per_worker']} | "
-            f"{r['samples_per_s']:.1f} | {r['tokens_per_s']:.0f} | {r['seconds_per_step']:.3f} | "
+            f"{r['samples_per_s']:.2f} | {r['tokens_per_s']:.0f} | {r['seconds_per_step']:.3f} | "
             f"{r['fit_wall_s']:.1f} |"
         )
     return "\n".join(lines)

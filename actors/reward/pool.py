@@ -30,6 +30,7 @@ def reward_settings(cfg: RootConfig) -> RewardSettings:
         max_length=r.max_length,
         max_batch_size=r.max_batch_size,
         num_threads=max(1, math.floor(r.num_cpus_per_replica)),
+        judge_backend=r.judge_backend.value,
         seed=cfg.seed,
     )
 

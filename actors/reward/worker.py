@@ -56,6 +56,9 @@ class RewardWorkerImpl:
             "states_scored": self.states_scored,
             "batches": batcher.batches if batcher else 0,
             "prefix_hits": getattr(self.method, "prefix_hits", 0),
+            # the judge's generation backend (None for methods that score with their own model)
+            "backend": type(self.method.backend).__name__ if hasattr(self.method, "backend")
+            else None,
         }
 
     async def shutdown(self) -> None:

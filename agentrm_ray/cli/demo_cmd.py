@@ -21,9 +21,10 @@ STRATEGIES = ("greedy", "best_of_n", "beam")
 
 def demo(config: ConfigOption = None, set_: SetOption = None) -> None:
     """Greedy vs Best-of-N vs beam search on the default suite (local Ray, loopback only)."""
-    from agentrm_ray.cli.run_cmd import run_with_progress, write_run_summary
     from agentrm_ray.data.results import RunStore
+    from agentrm_ray.data.summary import write_run_summary
     from agentrm_ray.runtime import ray_session
+    from agentrm_ray.search.progress import run_with_progress
     from agentrm_ray.search.stack import SearchStack, prepare_known_models
     from agentrm_ray.tasks import select_tasks
 
@@ -67,6 +68,7 @@ def demo(config: ConfigOption = None, set_: SetOption = None) -> None:
                         stack,
                         stores[strategy],
                         selected.tasks,
+                        stdout,
                         start_stack=False,
                     )
                 return out

@@ -6,7 +6,6 @@ import asyncio
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from agentrm_ray.cli.common import ConfigOption, SetOption, resolve_config, stdout, user_errors
 from agentrm_ray.config import RootConfig
@@ -52,7 +51,9 @@ def search_suite(cfg: RootConfig, force: bool, title: str, tasks_label: str = "t
     """What `run` and `collect` share: check everything, then search the config's tasks
     under Ray, stream results to the run directory and print the summary."""
     from agentrm_ray.data.results import RunStore
+    from agentrm_ray.data.summary import write_run_summary
     from agentrm_ray.runtime import ray_session
+    from agentrm_ray.search.progress import run_with_progress
     from agentrm_ray.search.stack import SearchStack, prepare_known_models
     from agentrm_ray.tasks import select_tasks
 
@@ -66,7 +67,7 @@ def search_suite(cfg: RootConfig, force: bool, title: str, tasks_label: str = "t
     stdout.print(f"{cfg.search.strategy.value} on {len(selected.tasks)} {tasks_label} "
                  f"-> {store.root}")
     with user_errors(), ray_session(cfg.ray):
-        results = asyncio.run(run_with_progress(cfg, stack, store, selected.tasks))
+        results = asyncio.run(run_with_progress(cfg, stack, store, selected.tasks, stdout))
     typer.echo(write_run_summary(store, results, selected.held_in, title))
     failed = [r for r in results if r.failed]
     if failed:
@@ -74,49 +75,3 @@ def search_suite(cfg: RootConfig, force: bool, title: str, tasks_label: str = "t
             f"{len(failed)} task(s) failed; reasons are in results.jsonl "
             f"(e.g. {failed[0].task.task_id}: {failed[0].error})"
         )
-
-
-def write_run_summary(store, results, held_in, title: str) -> str:
-    """Write summary.json/summary.md of a run; return the markdown table."""
-    from agentrm_ray.data.summary import markdown_table, summarize
-
-    summary = summarize(results, held_in)
-    table = markdown_table(summary, f"{title} ({store.config_hash})")
-    store.write_summary(summary, table)
-    return table
-
-
-async def run_with_progress(cfg, stack, store, tasks, start_stack: bool = True):
-    """Run the coordinator over `tasks` with a progress bar (starting the stack if asked)."""
-    from agentrm_ray.search.coordinator import Coordinator
-
-    columns = [
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[stats]}"),
-        TimeRemainingColumn(),
-    ]
-    with Progress(*columns, console=stdout, transient=False) as bar:
-        bar_id = bar.add_task("starting actors", total=len(tasks), stats="")
-        if start_stack:
-            await stack.start()
-        bar.update(bar_id, description=cfg.search.strategy.value)
-
-        def on_result(result, progress) -> None:
-            rate = progress.succeeded / max(1, progress.done - progress.skipped)
-            bar.update(
-                bar_id,
-                completed=progress.done,
-                stats=f"success {rate:.0%}  {progress.tokens_per_s:.0f} tok/s"
-                f"  failed {progress.failed}",
-            )
-
-        coordinator = Coordinator(cfg, stack.expander_factory(), store, on_result)
-        try:
-            results = await coordinator.run(tasks)
-            bar.update(bar_id, completed=len(tasks))
-        finally:
-            if start_stack:
-                await stack.shutdown()
-    return results

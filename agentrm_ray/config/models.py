@@ -132,6 +132,10 @@ class RewardConfig(_Section):
     num_gpus_per_replica: float = Field(0.0, ge=0, description="GPUs reserved per replica.")
     max_batch_size: int = Field(16, ge=1, description="Most states scored in one forward pass.")
     max_length: int = Field(2048, ge=64, description="RM input is truncated from the left here.")
+    judge_backend: PolicyBackend = Field(
+        PolicyBackend.hf, description="Judge only: the generation backend the judge LLM runs "
+        "on (vllm batches and caches prefixes; hf loads anything transformers can)."
+    )
 
 
 # ------------------------------------------------------------------------- tasks
@@ -341,6 +345,11 @@ class QuickstartConfig(_Section):
     judge_model: str | None = Field(
         None, description="LLM judge of the best_of_n_judge column (default: policy.model as "
         "configured, i.e. before SFT)."
+    )
+    share_best_of_n_samples: bool = Field(
+        True, description="Sample the Best-of-N candidates once and let every BoN column's "
+        "scorer rank the same candidates (BoN sampling never reads scores, so this is the same "
+        "experiment, paired and much cheaper); false samples each column anew."
     )
 
 

@@ -57,6 +57,13 @@ def _train_gpus(cfg: RootConfig) -> list[ConfigProblem]:
     return []
 
 
+def _judge_backend_is_local(cfg: RootConfig) -> list[ConfigProblem]:
+    if cfg.reward.judge_backend is PolicyBackend.openai:
+        return [ConfigProblem("reward.judge_backend",
+                              "the judge runs its model inside the RM replica: choose vllm or hf")]
+    return []
+
+
 def _autoscaling_bounds(cfg: RootConfig) -> list[ConfigProblem]:
     a = cfg.serve.autoscaling
     if a.min_replicas > a.max_replicas:
@@ -74,6 +81,7 @@ RULES: tuple[Callable[[RootConfig], list[ConfigProblem]], ...] = (
     _openai_needs_url,
     _tensor_parallel_needs_gpus,
     _train_gpus,
+    _judge_backend_is_local,
     _autoscaling_bounds,
 )
 

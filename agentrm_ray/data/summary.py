@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentrm_ray.types import Budget, SearchResult
+
+if TYPE_CHECKING:
+    from agentrm_ray.data.results import RunStore
 
 COLUMNS = (
     "n",
@@ -84,3 +87,12 @@ def _fmt(column: str, value: float) -> str:
     if column == "reward":
         return f"{value:.3f}"
     return f"{value:g}"
+
+
+def write_run_summary(store: RunStore, results: list[SearchResult], held_in: dict[str, bool],
+                      title: str) -> str:
+    """Write summary.json/summary.md of a run; return the markdown table."""
+    summary = summarize(results, held_in)
+    table = markdown_table(summary, f"{title} ({store.config_hash})")
+    store.write_summary(summary, table)
+    return table

@@ -83,17 +83,21 @@ def run_quickstart(cfg: RootConfig, say: Say) -> QuickstartResult:
             judge=q.judge_model or base_model,
         )
         with times.timed("evaluate", say):
-            runs = asyncio.run(stages.eval_stage(cfg, layout, models, columns, say))
+            evals = asyncio.run(stages.eval_stage(cfg, layout, models, columns, say))
 
     times.seconds["total"] = round(time.perf_counter() - started, 1)
-    cells = load_cells(runs)
+    cells = load_cells(evals.runs)
     extra.update({
         "seconds": times.seconds,
         "models": {"policy": policy, "explicit_rm": explicit["model"],
                    "implicit_rm": models.implicit_rm, "judge": models.judge},
         "training": {"policy-sft": sft, "rm-explicit": explicit, "rm-implicit": implicit},
-        "runs": {c.value: str(p) for c, p in runs.items()},
+        "runs": {c.value: str(p) for c, p in evals.runs.items()},
+        "candidates_reranked_from": {c.value: s.value for c, s in evals.reranked_from.items()},
         "columns": {c.value: COLUMNS[c].label for c in columns},
     })
-    table = write_outputs(layout.root, cells, columns, extra)
+    notes = [f"{COLUMNS[c].label} ranks the candidates {COLUMNS[src].label} sampled "
+             "(same N samples per task, paired comparison)."
+             for c, src in evals.reranked_from.items()]
+    table = write_outputs(layout.root, cells, columns, extra, notes)
     return QuickstartResult(table, layout.root, times.seconds, cells)

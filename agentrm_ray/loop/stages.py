@@ -176,8 +176,8 @@ def train_stage(cfg: RootConfig, kind: TrainKind, dataset: Path, output: Path, s
 async def search_stage(run_cfg: RootConfig, stack: Any, tasks: list, start: bool
                        ) -> tuple[Any, list]:
     """One resumable run directory (finished tasks are skipped on a rerun): (store, results)."""
-    from agentrm_ray.cli.run_cmd import run_with_progress
     from agentrm_ray.data.results import RunStore
+    from agentrm_ray.search.progress import run_with_progress
 
     store = RunStore.open(run_cfg.output.dir, run_cfg, force=run_cfg.output.force)
     return store, await run_with_progress(run_cfg, stack, store, tasks, start_stack=start)
@@ -225,16 +225,45 @@ def label_stage(layout: LoopLayout, say: Say) -> dict[str, Any]:
     return {kind: m["counts"] for kind, m in report.manifests.items()}
 
 
+def sample_source(columns: list[LoopColumn], configs: dict[LoopColumn, RootConfig],
+                  share: bool) -> LoopColumn | None:
+    """The Best-of-N column whose samples the other BoN columns re-rank (None: all sample)."""
+    from agentrm_ray.search.rescore import can_rescore
+
+    if not share:
+        return None
+    bon = [c for c in columns if can_rescore(configs[c].search.strategy,
+                                             configs[c].search.best_of_n.aggregate)]
+    return bon[0] if len(bon) > 1 else None
+
+
+@dataclass
+class EvalRuns:
+    runs: dict[LoopColumn, Path]  # each column's run directory
+    reranked_from: dict[LoopColumn, LoopColumn]  # column -> the BoN column it re-ranked
+
+
 async def eval_stage(cfg: RootConfig, layout: LoopLayout, models: LoopModels,
-                     columns: list[LoopColumn], say: Say) -> dict[LoopColumn, Path]:
-    """Every column over the same test tasks, one policy engine shared by all of them."""
-    from agentrm_ray.cli.run_cmd import write_run_summary
-    from agentrm_ray.search.stack import SearchStack
+                     columns: list[LoopColumn], say: Say) -> EvalRuns:
+    """Every column over the same test tasks.
+
+    Searching columns share one policy engine (the RM is swapped between them). With
+    quickstart.share_best_of_n_samples, the first Best-of-N column samples and every other
+    BoN column re-ranks those candidates with its own scorer (search/rescore.py), after the
+    policy engine is gone: re-ranking needs only the scorer.
+    """
+    from agentrm_ray.data.results import RunStore
+    from agentrm_ray.data.summary import write_run_summary
+    from agentrm_ray.search.progress import rescore_with_progress
+    from agentrm_ray.search.stack import SearchStack, started_scorer
     from agentrm_ray.tasks import select_tasks
 
     base = eval_tasks_config(cfg)
     selected = select_tasks(base.tasks)
     configs = {c: column_config(base, c, models, layout.evals) for c in columns}
+    source = sample_source(columns, configs, cfg.quickstart.share_best_of_n_samples)
+    rerankers = {c for c in columns if source is not None and c is not source
+                 and configs[c].search.strategy is configs[source].search.strategy}
     pending = []
     for column in columns:
         done = finished_run(configs[column], selected.tasks)
@@ -243,15 +272,28 @@ async def eval_stage(cfg: RootConfig, layout: LoopLayout, models: LoopModels,
         else:
             say(f"  cached: {column.value}")
             write_run_summary(*done, selected.held_in, column.value)
-    if pending:
-        stack = SearchStack(configs[pending[0]])
+    searching = [c for c in pending if c not in rerankers]
+    if searching:
+        stack = SearchStack(configs[searching[0]])
         await stack.start()
         try:
-            for column in pending:
+            for column in searching:
                 await stack.use_reward(configs[column])
                 store, results = await search_stage(configs[column], stack, selected.tasks,
                                                     start=False)
                 write_run_summary(store, results, selected.held_in, column.value)
         finally:
             await stack.shutdown()
-    return {c: Path(configs[c].output.dir) for c in columns}
+    for column in (c for c in pending if c in rerankers):
+        say(f"  {column.value}: re-ranking the candidates of {source.value}")
+        sampled_run = finished_run(configs[source], selected.tasks)
+        if sampled_run is None:
+            raise RuntimeError(f"{source.value} has not searched every task; rerun")
+        sampled = sampled_run[1]
+        run_cfg = configs[column]
+        store = RunStore.open(run_cfg.output.dir, run_cfg, force=run_cfg.output.force)
+        async with started_scorer(run_cfg) as scorer:
+            results = await rescore_with_progress(run_cfg, scorer, store, sampled)
+        write_run_summary(store, results, selected.held_in, column.value)
+    return EvalRuns(runs={c: Path(configs[c].output.dir) for c in columns},
+                    reranked_from={c: source for c in rerankers})

@@ -27,7 +27,8 @@ def load_cells(runs: dict[LoopColumn, Path]) -> dict[str, dict[str, dict[str, fl
     return cells
 
 
-def markdown(cells: dict[str, dict[str, dict[str, float]]], columns: list[LoopColumn]) -> str:
+def markdown(cells: dict[str, dict[str, dict[str, float]]], columns: list[LoopColumn],
+             notes: list[str] = ()) -> str:
     head = "| split | " + " | ".join(COLUMNS[c].label for c in columns) + " |"
     rule = "|---|" + "---|" * len(columns)
     lines = [head, rule]
@@ -40,6 +41,7 @@ def markdown(cells: dict[str, dict[str, dict[str, float]]], columns: list[LoopCo
         lines.append(f"| {split} | " + " | ".join(row) + " |")
     lines.append("")
     lines.append("cells: success / progress over the split's test tasks (n tasks).")
+    lines.extend(notes)
     return "\n".join(lines)
 
 
@@ -72,9 +74,9 @@ def plot(cells: dict[str, dict[str, dict[str, float]]], columns: list[LoopColumn
 
 
 def write_outputs(root: Path, cells: dict[str, Any], columns: list[LoopColumn],
-                  extra: dict[str, Any]) -> str:
+                  extra: dict[str, Any], notes: list[str] = ()) -> str:
     """quickstart.md / .json / .png under root; returns the Markdown table."""
-    table = markdown(cells, columns)
+    table = markdown(cells, columns, notes)
     (root / "quickstart.md").write_text(table + "\n", encoding="utf-8")
     (root / "quickstart.json").write_text(
         json.dumps({"cells": cells, **extra}, indent=2, sort_keys=True), encoding="utf-8")

@@ -7,7 +7,8 @@ when the stack object is built, before Ray starts; `start()` then creates the ac
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 from agentrm_ray.actors.env import EnvPool
 from agentrm_ray.actors.policy.pool import PolicyPool
@@ -52,6 +53,21 @@ def _reward_of(cfg: RootConfig) -> tuple[RewardPool | None, Scorer]:
     if cfg.reward.method is RewardMethod.oracle:
         return None, OracleScorer()
     return None, NoScorer()
+
+
+@asynccontextmanager
+async def started_scorer(cfg: RootConfig) -> AsyncIterator[Scorer]:
+    """`cfg`'s scorer alone, its RM replicas started (no policy, no envs) and stopped after:
+    what ranking finished trajectories needs."""
+    reward, scorer = _reward_of(cfg.model_copy(update={
+        "search": cfg.search.model_copy(update={"strategy": SearchStrategy.best_of_n})}))
+    if reward is not None:
+        await reward.start()
+    try:
+        yield scorer
+    finally:
+        if reward is not None:
+            await reward.shutdown()
 
 
 class SearchStack:

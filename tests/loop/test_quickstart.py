@@ -27,6 +27,7 @@ def _cmd(out: Path, tiny_model: str) -> list[str]:
         "quickstart.demos_per_family": 2, "quickstart.collect_tasks_per_family": 1,
         "quickstart.eval_tasks_per_family": 1, "quickstart.sft_epochs": 1,
         "quickstart.rm_epochs": 1,
+        "reward.judge_backend": "hf",  # vLLM judges are tested in tests/actors/reward
     }
     args = [sys.executable, "-m", "agentrm_ray.cli.main", "quickstart", "--output", str(out)]
     for key, value in sets.items():
@@ -60,6 +61,24 @@ def test_quickstart_runs_every_stage_then_reruns_from_cache(tmp_path: Path,
     value_run = json.loads((out / "runs/eval/best_of_n/manifest.json").read_text())
     assert value_run["config"]["reward"]["model"] == str(out / "train/rm-explicit/model")
     assert value_run["config"]["policy"]["model"] == str(out / "train/policy-sft/model")
+
+    # The other BoN columns ranked best_of_n's samples: same candidates, each its own pick.
+    def results_of(column: str) -> list[dict]:
+        text = (out / "runs/eval" / column / "results.jsonl").read_text()
+        rows = [json.loads(x) for x in text.splitlines()]
+        return sorted(rows, key=lambda r: r["task"]["task_id"])
+
+    sampled = results_of("best_of_n")
+    for column in ("best_of_n_implicit", "best_of_n_judge", "best_of_n_oracle"):
+        assert saved["candidates_reranked_from"][column] == "best_of_n"
+        for mine, theirs in zip(results_of(column), sampled, strict=True):
+            assert [c["trajectory"] for c in mine["candidates"]] == [
+                c["trajectory"] for c in theirs["candidates"]], column
+    for oracle in results_of("best_of_n_oracle"):
+        verdicts = [1.0 if c["trajectory"]["outcome"]["success"]
+                    else c["trajectory"]["outcome"]["progress"] for c in oracle["candidates"]]
+        assert [c["score"] for c in oracle["candidates"]] == verdicts
+    assert "ranks the candidates BoN (explicit RM) sampled" in first.stdout
 
     # Rerun: every stage is found done; no search result or model is redone.
     before = {p: p.read_text() for p in (out / "runs").rglob("results.jsonl")}

@@ -39,3 +39,30 @@ def test_missing_rm_checkpoint_fails_before_actors_start(ray_cluster) -> None:
     cfg = load_config(overrides=["reward.model=/no/rm/here"])
     with pytest.raises(ModelNotFoundError, match="reward.model"):
         RewardPool(cfg)
+
+
+def test_judge_on_vllm_from_config_answers_through_the_engine(ray_cluster, tiny_model) -> None:
+    """reward.judge_backend=vllm: the judge replica runs a real vLLM engine. A random model's
+    answers are unparseable (reported, not guessed); an over-long state is refused by length."""
+    cfg = load_config(overrides=[
+        "reward.method=judge", f"reward.model={tiny_model}", "reward.judge_backend=vllm",
+        "reward.max_length=512", "reward.num_cpus_per_replica=1"])
+    states = make_sibling_states(2)
+    long_step = states[0].trajectory.steps[-1].model_copy(update={"observation": "wall " * 600})
+    too_long = states[0].model_copy(update={"trajectory": states[0].trajectory.model_copy(
+        update={"steps": [*states[0].trajectory.steps, long_step]})})
+
+    async def go():
+        pool = RewardPool(cfg)
+        assert pool.settings.judge_backend == "vllm"
+        await pool.start()
+        try:
+            scored = await pool.score([too_long, states[1]])
+            return (await pool.stats())[0]["backend"], scored
+        finally:
+            await pool.shutdown()
+
+    backend, (long_result, short_result) = asyncio.run(go())
+    assert backend == "VLLMBackend"
+    assert long_result.score is None and "context length" in long_result.error
+    assert short_result.score is None and "judge answer" in short_result.error

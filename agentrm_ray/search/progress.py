@@ -1,0 +1,93 @@
+"""Runs of a task list with a live progress bar: what `run`, `collect`, `demo` and the
+quickstart's stages share, so the loop layer needs nothing from the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from agentrm_ray.config import RootConfig, config_hash
+from agentrm_ray.types import SearchResult, Task
+
+if TYPE_CHECKING:
+    from agentrm_ray.data.results import RunStore
+    from agentrm_ray.search.scorers import Scorer
+    from agentrm_ray.search.stack import SearchStack
+
+
+@contextmanager
+def _bar(console: Console | None, total: int, description: str) -> Iterator[tuple[Progress, int]]:
+    columns = [
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[stats]}"),
+        TimeRemainingColumn(),
+    ]
+    with Progress(*columns, console=console, transient=False) as bar:
+        yield bar, bar.add_task(description, total=total, stats="")
+
+
+async def run_with_progress(cfg: RootConfig, stack: SearchStack, store: RunStore,
+                            tasks: list[Task], console: Console | None = None,
+                            start_stack: bool = True) -> list[SearchResult]:
+    """Run the coordinator over `tasks` with a progress bar (starting the stack if asked)."""
+    from agentrm_ray.search.coordinator import Coordinator
+
+    with _bar(console, len(tasks), "starting actors") as (bar, bar_id):
+        if start_stack:
+            await stack.start()
+        bar.update(bar_id, description=cfg.search.strategy.value)
+
+        def on_result(result, progress) -> None:
+            rate = progress.succeeded / max(1, progress.done - progress.skipped)
+            bar.update(
+                bar_id,
+                completed=progress.done,
+                stats=f"success {rate:.0%}  {progress.tokens_per_s:.0f} tok/s"
+                f"  failed {progress.failed}",
+            )
+
+        coordinator = Coordinator(cfg, stack.expander_factory(), store, on_result)
+        try:
+            results = await coordinator.run(tasks)
+            bar.update(bar_id, completed=len(tasks))
+        finally:
+            if start_stack:
+                await stack.shutdown()
+    return results
+
+
+async def rescore_with_progress(cfg: RootConfig, scorer: Scorer, store: RunStore,
+                                sampled: list[SearchResult], console: Console | None = None
+                                ) -> list[SearchResult]:
+    """Re-rank another Best-of-N run's candidates with `scorer` (`cfg`'s) into `store`.
+
+    Resumable like a search run: tasks already in the store are skipped, each re-ranked task
+    is appended at once (a scorer that raises fails the stage; a rerun resumes). Returns the
+    store's results for the sampled tasks, in their order.
+    """
+    from agentrm_ray.search.rescore import rescore_best_of_n
+
+    store.repair()
+    done = store.done_keys()
+    digest = config_hash(cfg)
+    label = f"{cfg.search.strategy.value} re-ranked ({cfg.reward.method.value})"
+    with _bar(console, len(sampled), label) as (bar, bar_id):
+        bar.update(bar_id, completed=sum(r.task.key in done for r in sampled))
+        limit = asyncio.Semaphore(cfg.search.max_concurrent_tasks)  # batches RM requests
+
+        async def one(result: SearchResult) -> None:
+            async with limit:
+                rescored = await rescore_best_of_n(result, scorer, digest)
+            store.append(rescored)
+            bar.advance(bar_id)
+
+        await asyncio.gather(*(one(r) for r in sampled if r.task.key not in done))
+    mine = {r.task.key: r for r in store.load_results()}
+    return [mine[r.task.key] for r in sampled]
