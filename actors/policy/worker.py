@@ -7,6 +7,7 @@ keeps the counters the pool routes by and the benchmarks read (busy time, tokens
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -23,6 +24,7 @@ class PolicyWorkerImpl:
         self.name = name
         self.backend = backend_class(backend)(settings)
         self._started = False
+        self._start_lock = asyncio.Lock()  # a restarted actor gets many first calls at once
         self._outstanding = 0
         self._busy_since: float | None = None
         self._busy_s = 0.0
@@ -31,9 +33,10 @@ class PolicyWorkerImpl:
         self._requests = 0
 
     async def start(self) -> str:
-        if not self._started:
-            await self.backend.start()
-            self._started = True
+        async with self._start_lock:
+            if not self._started:
+                await self.backend.start()
+                self._started = True
         return self.name
 
     async def generate(self, request: GenerationRequest | dict[str, Any]) -> GenerationResult:

@@ -18,18 +18,21 @@ class RewardWorkerImpl:
         self.method = method_class(method)(settings)
         self._batcher: MicroBatcher[RMState, ScoreResult] | None = None
         self._started = False
+        # A restarted actor gets its callers' retries at once, each calling start(): one load.
+        self._start_lock = asyncio.Lock()
         self.states_scored = 0
 
     async def start(self) -> str:
-        if not self._started:
-            await asyncio.to_thread(self.method.load)
-            if self.method.is_async:
-                await self.method.start()  # type: ignore[attr-defined]
-            else:
-                self._batcher = MicroBatcher(
-                    self.method.score_batch, self.method.settings.max_batch_size
-                )
-            self._started = True
+        async with self._start_lock:
+            if not self._started:
+                await asyncio.to_thread(self.method.load)
+                if self.method.is_async:
+                    await self.method.start()  # type: ignore[attr-defined]
+                else:
+                    self._batcher = MicroBatcher(
+                        self.method.score_batch, self.method.settings.max_batch_size
+                    )
+                self._started = True
         return self.name
 
     async def score(self, states: list[RMState | dict[str, Any]]) -> list[ScoreResult]:

@@ -237,6 +237,14 @@ def sample_source(columns: list[LoopColumn], configs: dict[LoopColumn, RootConfi
     return bon[0] if len(bon) > 1 else None
 
 
+def largest_node_cpus() -> int:
+    """Cores of the biggest live node: what an RM replica running alone may use."""
+    import ray
+
+    cpus = [n["Resources"].get("CPU", 0) for n in ray.nodes() if n.get("Alive")]
+    return max(1, int(max(cpus, default=1)))
+
+
 @dataclass
 class EvalRuns:
     runs: dict[LoopColumn, Path]  # each column's run directory
@@ -250,7 +258,8 @@ async def eval_stage(cfg: RootConfig, layout: LoopLayout, models: LoopModels,
     Searching columns share one policy engine (the RM is swapped between them). With
     quickstart.share_best_of_n_samples, the first Best-of-N column samples and every other
     BoN column re-ranks those candidates with its own scorer (search/rescore.py), after the
-    policy engine is gone: re-ranking needs only the scorer.
+    policy engine is gone: re-ranking needs only the scorer, whose replica may then use every
+    core of its node.
     """
     from agentrm_ray.data.results import RunStore
     from agentrm_ray.data.summary import write_run_summary
@@ -292,7 +301,7 @@ async def eval_stage(cfg: RootConfig, layout: LoopLayout, models: LoopModels,
         sampled = sampled_run[1]
         run_cfg = configs[column]
         store = RunStore.open(run_cfg.output.dir, run_cfg, force=run_cfg.output.force)
-        async with started_scorer(run_cfg) as scorer:
+        async with started_scorer(run_cfg, threads=largest_node_cpus()) as scorer:
             results = await rescore_with_progress(run_cfg, scorer, store, sampled)
         write_run_summary(store, results, selected.held_in, column.value)
     return EvalRuns(runs={c: Path(configs[c].output.dir) for c in columns},

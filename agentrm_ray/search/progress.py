@@ -14,6 +14,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from agentrm_ray.config import RootConfig, config_hash
 from agentrm_ray.types import SearchResult, Task
 
+# Tasks re-ranked at once. A replica scores one batch at a time, so more calls would only queue
+# there, and time spent queued counts against the request timeout that restarts a replica.
+RESCORE_CONCURRENCY = 2
+
 if TYPE_CHECKING:
     from agentrm_ray.data.results import RunStore
     from agentrm_ray.search.scorers import Scorer
@@ -80,7 +84,7 @@ async def rescore_with_progress(cfg: RootConfig, scorer: Scorer, store: RunStore
     label = f"{cfg.search.strategy.value} re-ranked ({cfg.reward.method.value})"
     with _bar(console, len(sampled), label) as (bar, bar_id):
         bar.update(bar_id, completed=sum(r.task.key in done for r in sampled))
-        limit = asyncio.Semaphore(cfg.search.max_concurrent_tasks)  # batches RM requests
+        limit = asyncio.Semaphore(RESCORE_CONCURRENCY)
 
         async def one(result: SearchResult) -> None:
             async with limit:

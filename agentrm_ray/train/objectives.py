@@ -19,6 +19,7 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from agentrm_ray.data.datasets import LABEL_BINARY
+from agentrm_ray.token_spans import masked_token_logprobs, per_row_sum
 from agentrm_ray.train import metrics as m
 from agentrm_ray.train.encoding import (
     IGNORE_INDEX,
@@ -39,44 +40,6 @@ def load_tokenizer(path: str) -> Any:
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
-
-
-def masked_token_logprobs(model: Any, input_ids: Any, attention_mask: Any, mask: Any
-                          ) -> tuple[Any, Any]:
-    """log p(token_{i+1} | prefix) at the positions i where `mask` (batch, len - 1) is set.
-
-    Returns (log-probs of shape (n,), logits of shape (n, vocab)) in row-major order of the
-    mask. Only those positions go through the LM head: the full (batch, len, vocab) logits of
-    a 49k-token vocabulary, their float copy and their gradient are most of a worker's memory
-    (an SFT step at 2048 tokens went over 10 GB per worker) although only the assistant or
-    action tokens are scored. Models that post-process logits (soft-capping, scaling) take the
-    full forward pass so their numbers stay exact.
-    """
-    import torch.nn.functional as F
-
-    module = getattr(model, "module", model)  # a DeepSpeed engine wraps the HF model
-    config = getattr(module, "config", None)
-    head = module.get_output_embeddings() if hasattr(module, "get_output_embeddings") else None
-    post_processed = any(getattr(config, k, None) for k in ("final_logit_softcapping",
-                                                             "logit_scale"))
-    targets = input_ids[:, 1:][mask]
-    if head is None or post_processed or not hasattr(module, "get_decoder"):
-        logits = model(input_ids=input_ids, attention_mask=attention_mask).logits[:, :-1][mask]
-    else:
-        hidden = module.get_decoder()(input_ids=input_ids,
-                                      attention_mask=attention_mask).last_hidden_state
-        logits = head(hidden[:, :-1][mask])
-    logits = logits.float()
-    return -F.cross_entropy(logits, targets, reduction="none"), logits
-
-
-def per_row_sum(values: Any, mask: Any) -> Any:
-    """Sum the masked-position `values` (from masked_token_logprobs) back into one per row."""
-    import torch
-
-    rows = mask.nonzero(as_tuple=True)[0]
-    out = torch.zeros(mask.shape[0], dtype=values.dtype, device=values.device)
-    return out.index_add(0, rows, values)
 
 
 class Objective(ABC):

@@ -161,7 +161,7 @@ def test_scoring_only_masked_positions_equals_the_full_forward(tiny_model) -> No
     import torch
     from transformers import AutoModelForCausalLM
 
-    from agentrm_ray.train.objectives import masked_token_logprobs
+    from agentrm_ray.token_spans import masked_token_logprobs
 
     model = AutoModelForCausalLM.from_pretrained(tiny_model).eval()
     ids = torch.randint(0, 1000, (2, 12))

@@ -9,12 +9,11 @@ tokenizer's character offsets by the rule in agentrm_ray.token_spans (shared wit
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from agentrm_ray.actors.reward.api import RMState, ScoreResult
 from agentrm_ray.actors.reward.methods.base import ScoringMethod
 from agentrm_ray.prompting import rm_header, rm_step_text, step_turn
-from agentrm_ray.token_spans import predicted_token_mask
+from agentrm_ray.token_spans import masked_token_logprobs, predicted_token_mask
 
 
 class ImplicitMethod(ScoringMethod):
@@ -57,21 +56,25 @@ class ImplicitMethod(ScoringMethod):
             return_offsets_mapping=True,
         )
         offsets = enc.pop("offset_mapping")  # still in the untruncated text's characters
-        ratio = self._token_log_ratio(self.policy, enc) - self._token_log_ratio(self.reference, enc)
+        ids, attention = enc["input_ids"], enc["attention_mask"]
+        step_masks = [
+            [predicted_token_mask(offsets[row], attention[row], lo, hi) for lo, hi in row_spans]
+            for row, row_spans in enumerate(spans)
+        ]
+        scored = self.torch.zeros(ids.shape[0], ids.shape[1] - 1, dtype=self.torch.bool)
+        for row, masks in enumerate(step_masks):
+            for mask in masks:
+                scored[row] |= mask
+        # Only action tokens go through the LM head (their log-probs equal the full forward's).
+        policy, _ = masked_token_logprobs(self.policy, ids, attention, scored)
+        reference, _ = masked_token_logprobs(self.reference, ids, attention, scored)
+        ratio = self.torch.zeros(scored.shape, dtype=policy.dtype)
+        ratio[scored] = policy - reference
         results = []
-        for row, state_spans in enumerate(spans):
-            step_scores = []
-            for lo, hi in state_spans:
-                mask = predicted_token_mask(offsets[row], enc["attention_mask"][row], lo, hi)
-                step_scores.append(self.settings.beta * float(ratio[row][mask].sum()))
+        for row, masks in enumerate(step_masks):
+            step_scores = [self.settings.beta * float(ratio[row][mask].sum()) for mask in masks]
             results.append(ScoreResult(score=float(sum(step_scores)), step_scores=step_scores))
         return results
-
-    def _token_log_ratio(self, model: Any, enc: Any) -> Any:
-        """log p(token_{i+1} | prefix) for every position i."""
-        logits = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits
-        logprobs = self.torch.log_softmax(logits[:, :-1].float(), dim=-1)
-        return logprobs.gather(-1, enc["input_ids"][:, 1:].unsqueeze(-1)).squeeze(-1)
 
     @staticmethod
     def _text_and_action_spans(state: RMState) -> tuple[str, list[tuple[int, int]]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
 
 import pytest
 from reward_states import make_sibling_states
@@ -86,6 +87,60 @@ def test_implicit_reward_is_beta_log_ratio_over_action_tokens(tiny_model, tiny_m
         states,
     )
     assert math.isclose(doubled[0].score, 2 * diff[0].score, rel_tol=1e-4)
+
+
+def test_implicit_scores_equal_the_full_forward_log_ratio(tiny_model, tiny_model_b) -> None:
+    """The replica sends only action tokens through the LM head; its step scores must equal
+    beta * sum(log pi - log pi_ref) computed from both models' full logits."""
+    import torch
+
+    from agentrm_ray.token_spans import predicted_token_mask
+
+    states = make_sibling_states(3)
+    worker = RewardWorkerImpl("implicit", RewardSettings(
+        model_path=tiny_model_b, reference_path=tiny_model, beta=0.5))
+    served = _score(worker, states)
+    method = worker.method
+
+    def full_logprobs(model, ids):
+        logits = model(input_ids=ids).logits[0, :-1].float()
+        return torch.log_softmax(logits, -1).gather(-1, ids[0, 1:, None])[:, 0]
+
+    with torch.inference_mode():
+        for state, result in zip(states, served, strict=True):
+            text, spans = method._text_and_action_spans(state)
+            enc = method.tokenizer(text, return_tensors="pt", add_special_tokens=False,
+                                   return_offsets_mapping=True)
+            ratio = (full_logprobs(method.policy, enc["input_ids"])
+                     - full_logprobs(method.reference, enc["input_ids"]))
+            expected = [0.5 * float(ratio[predicted_token_mask(
+                enc["offset_mapping"][0], enc["attention_mask"][0], lo, hi)].sum())
+                for lo, hi in spans]
+            assert len(result.step_scores) == len(expected) >= 2
+            for got, want in zip(result.step_scores, expected, strict=True):
+                assert math.isclose(got, want, abs_tol=1e-4), (got, want)
+            assert any(abs(v) > 1e-3 for v in expected)  # two different models: non-zero
+
+
+def test_concurrent_first_calls_load_the_model_once(tiny_value_model) -> None:
+    """A restarted replica gets its callers' retries at once; each must not load the model."""
+    worker = RewardWorkerImpl("value", RewardSettings(model_path=tiny_value_model))
+    loads = []
+    load = worker.method.load
+
+    def counted_load() -> None:
+        loads.append(1)
+        time.sleep(0.2)  # the other calls arrive while the first is still loading
+        load()
+
+    worker.method.load = counted_load
+
+    async def go():
+        return await asyncio.gather(*(worker.score(make_sibling_states(2)) for _ in range(4)))
+
+    results = asyncio.run(go())
+    assert len(loads) == 1
+    assert all(r.score is not None for batch in results for r in batch)
 
 
 def test_judge_reports_unparseable_answers_instead_of_guessing(tiny_model) -> None:
