@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/serve.py [--requests 24] [--concurrency 4] [--rounds 2]
         [--strategy greedy] [--max-steps 3] [--model tiny|smollm2-135m|PATH] [--json out.json]
+        [--set serve.runtime.access_log=true ...]
 
 Both paths run the same requests (maze test tasks, fixed seeds, same strategy) over identical
 actor pools on one local loopback Ray cluster: in-process through `SearchService` (what the
@@ -13,8 +14,9 @@ processes, and the two paths' search-time noise), and, per request, the time out
 search: client latency minus the search's own `elapsed_s` (what `SearchRunner` measured around
 the strategy). The Serve overhead is that time on the Serve path minus the same on the
 in-process path (queueing for a search slot, RM lease, bookkeeping), p50 and p99. A bare
-GET /healthz round trip shows Serve's fixed cost per request. Markdown to stdout; `--json`
-also writes the numbers.
+GET /healthz round trip shows Serve's fixed cost per request. `--set KEY=VALUE` adds config
+overrides (e.g. the `serve.runtime` switches, to compare them with Ray Serve's defaults).
+Markdown to stdout; `--json` also writes the numbers.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ def make_config(args: argparse.Namespace) -> RootConfig:
         f"policy.sampling.max_tokens={args.max_tokens}", "policy.num_cpus_per_replica=0.5",
         "reward.method=oracle", "envs.num_cpus_per_worker=0.25", "ray.num_cpus=2",
         f"tasks.max_steps={args.max_steps}", f"serve.port={free_port()}",
-        f"search.max_concurrent_tasks={args.concurrency}",
+        f"search.max_concurrent_tasks={args.concurrency}", *args.set,
     ])
 
 
@@ -157,7 +159,8 @@ def markdown(args: argparse.Namespace, inproc: dict[str, float], served: dict[st
              outside: dict[str, list[float]], health: list[float]) -> str:
     rows = [
         f"# Serve overhead — {args.rounds} x {args.requests} x {args.strategy} "
-        f"(max_steps {args.max_steps}), concurrency {args.concurrency}, model {args.model}",
+        f"(max_steps {args.max_steps}), concurrency {args.concurrency}, model {args.model}"
+        + (f", {' '.join(args.set)}" if args.set else ""),
         "",
         "| path | req/s | p50 ms | p99 ms | mean ms |",
         "|---|---:|---:|---:|---:|",
@@ -191,6 +194,8 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=12)
     parser.add_argument("--model", default="tiny")
     parser.add_argument("--json", default=None)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra config override, e.g. serve.runtime.proxy_grpc=true")
     args = parser.parse_args()
 
     cfg = make_config(args)

@@ -291,6 +291,56 @@ class ServeLimitsConfig(_Section):
     )
 
 
+class ServeRuntimeConfig(_Section):
+    """How Ray Serve itself runs the request path (proxy -> replica), fixed when Serve starts.
+
+    Ray Serve 2.60 reads these switches as `RAY_SERVE_*` environment variables when its
+    processes start; `serve.app` hands them to Serve's controller (its proxy inherits them) and
+    to the app's replicas. The defaults cut thread hand-offs and log writes per request: while
+    the models keep every core busy, each hand-off to a sleeping thread waits for a CPU.
+    """
+
+    access_log: bool = Field(
+        False,
+        description=(
+            "Serve's access log line per request, in the proxy and the replica (the replica's "
+            "also goes to the driver's stdout). Request counts and latencies are in the metrics "
+            "either way."
+        ),
+    )
+    user_code_on_main_loop: bool = Field(
+        True,
+        description=(
+            "Run the app (FastAPI and the search coordination) on the replica's main event loop "
+            "instead of a thread of its own (RAY_SERVE_RUN_USER_CODE_IN_SEPARATE_THREAD=0). "
+            "Saves thread hand-offs per request; a blocking call in the app would then also "
+            "stall Serve's health checks of the replica."
+        ),
+    )
+    router_on_main_loop: bool = Field(
+        True,
+        description=(
+            "Route requests on the proxy's main event loop instead of a router thread "
+            "(RAY_SERVE_RUN_ROUTER_IN_SEPARATE_LOOP=0); also for the split layout's handle."
+        ),
+    )
+    proxy_grpc: bool = Field(
+        False,
+        description=(
+            "Send requests from the proxy to the replica over Serve's gRPC channel instead of "
+            "Ray actor calls (RAY_SERVE_PROXY_USE_GRPC=1; marked for testing in Ray 2.60)."
+        ),
+    )
+    retryable_replica_loss: bool = Field(
+        True,
+        description=(
+            "Have Serve's proxy answer 503 with Retry-After (an `error` event with status 503 on "
+            "a stream) when the replica dies under a request, instead of a bare 500: in the "
+            "one-replica layout the replica that dies is the one serving the app."
+        ),
+    )
+
+
 class ServeConfig(_Section):
     host: str = Field("127.0.0.1", description="HTTP bind address (loopback by default).")
     port: int = Field(8000, ge=1, le=65535, description="HTTP port.")
@@ -301,6 +351,7 @@ class ServeConfig(_Section):
     max_request_bytes: int = Field(1_000_000, ge=1024, description="Largest accepted body.")
     autoscaling: AutoscalingConfig = Field(default_factory=AutoscalingConfig)
     limits: ServeLimitsConfig = Field(default_factory=ServeLimitsConfig)
+    runtime: ServeRuntimeConfig = Field(default_factory=ServeRuntimeConfig)
 
 
 # -------------------------------------------------------------------- quickstart

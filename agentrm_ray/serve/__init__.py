@@ -14,5 +14,6 @@ cancellation), `reward_switch` (RM checkpoint swap with draining), `runner` (one
 request), `service` (the search logic, no Serve), `deployments` (the Serve classes), `api`
 (the FastAPI app), `app` (build and start the application), `auth`, `body_limit`, `metrics`,
 `sse`, `errors` (field-naming 422s), `loopback` (replica gRPC servers on 127.0.0.1 when the
-node is loopback-only).
+node is loopback-only), `proxy_errors` (run in Serve's proxy: a 503 with Retry-After, not a
+bare 500, for a request whose replica died).
 """

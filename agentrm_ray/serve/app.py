@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ray import serve
 from ray.serve import Application
+from ray.serve.schema import LoggingConfig
 
 from agentrm_ray.config import RootConfig
-from agentrm_ray.config.models import AutoscalingConfig
+from agentrm_ray.config.models import AutoscalingConfig, ServeRuntimeConfig
+from agentrm_ray.serve import proxy_errors
 from agentrm_ray.serve.api import IngressSettings
 from agentrm_ray.serve.deployments import SearchBackend, SearchIngress, SearchServer
 
@@ -18,6 +22,38 @@ INGRESS_MIN_MAX_ONGOING = 64
 def is_split(auto: AutoscalingConfig) -> bool:
     """Whether the HTTP layer scales apart from the pools (else one replica does both)."""
     return not auto.min_replicas == auto.max_replicas == 1
+
+
+def serve_environment(rt: ServeRuntimeConfig) -> dict[str, str]:
+    """`serve.runtime` as the `RAY_SERVE_*` variables Ray Serve 2.60 reads when its processes
+    start (not per call). Every switch is set both ways, so a stray variable in the shell that
+    started Ray cannot change how the app runs."""
+    env = {
+        "RAY_SERVE_RUN_USER_CODE_IN_SEPARATE_THREAD": "0" if rt.user_code_on_main_loop else "1",
+        "RAY_SERVE_RUN_ROUTER_IN_SEPARATE_LOOP": "0" if rt.router_on_main_loop else "1",
+        "RAY_SERVE_PROXY_USE_GRPC": "1" if rt.proxy_grpc else "0",
+    }
+    if rt.retryable_replica_loss:
+        env[proxy_errors.CALLBACK_ENV] = proxy_errors.CALLBACK
+    return env
+
+
+def _actor_options(cfg: RootConfig) -> dict[str, Any]:
+    """No CPU reserved; `serve.runtime`'s switches in the replica's environment.
+
+    On top of the job's runtime_env: for a deployment that sets a runtime_env of its own, Serve
+    keeps only the job's working_dir (`ray.serve._private.build_app._set_default_runtime_env`).
+    """
+    runtime_env = _job_runtime_env()
+    runtime_env["env_vars"] = {**runtime_env.get("env_vars", {}),
+                               **serve_environment(cfg.serve.runtime)}
+    return {"num_cpus": 0, "runtime_env": runtime_env}
+
+
+def _job_runtime_env() -> dict[str, Any]:
+    import ray
+
+    return dict(ray.get_runtime_context().runtime_env) if ray.is_initialized() else {}
 
 
 def build_application(cfg: RootConfig, auth_digest: str | None = None) -> Application:
@@ -33,13 +69,13 @@ def build_application(cfg: RootConfig, auth_digest: str | None = None) -> Applic
             name="SearchServer",
             num_replicas=1,
             max_ongoing_requests=BACKEND_MAX_ONGOING,
-            ray_actor_options={"num_cpus": 0},
+            ray_actor_options=_actor_options(cfg),
         ).bind(cfg, settings, default_max_steps)
     backend = serve.deployment(SearchBackend).options(
         name="SearchBackend",
         num_replicas=1,
         max_ongoing_requests=BACKEND_MAX_ONGOING,
-        ray_actor_options={"num_cpus": 0},
+        ray_actor_options=_actor_options(cfg),
     ).bind(cfg, default_max_steps)
     return serve.deployment(SearchIngress).options(
         name="SearchIngress",
@@ -50,18 +86,26 @@ def build_application(cfg: RootConfig, auth_digest: str | None = None) -> Applic
         },
         max_ongoing_requests=max(INGRESS_MIN_MAX_ONGOING,
                                  int(4 * auto.target_ongoing_requests)),
-        ray_actor_options={"num_cpus": 0},
+        ray_actor_options=_actor_options(cfg),
     ).bind(backend, settings)
 
 
 def start_search_app(cfg: RootConfig, auth_digest: str | None = None) -> str:
     """Start Serve's HTTP proxy on serve.host:serve.port and deploy; returns the base URL.
 
-    Blocks until every replica is up (the pools load the models first).
+    `serve.runtime` goes into the environment of Serve's controller, and so of the proxy it
+    starts (an actor created without a runtime_env runs in its parent's), and of the replicas
+    (`_actor_options`); like http_options it applies when this call starts Serve, not to a
+    Serve instance already running. Blocks until every replica is up (the pools load the
+    models first).
     """
-    serve.start(http_options={"host": cfg.serve.host, "port": cfg.serve.port})
+    rt = cfg.serve.runtime
+    logging_config = LoggingConfig(enable_access_log=rt.access_log)
+    serve.start(http_options={"host": cfg.serve.host, "port": cfg.serve.port},
+                logging_config=logging_config,
+                controller_options={"runtime_env": {"env_vars": serve_environment(rt)}})
     serve.run(build_application(cfg, auth_digest), name=APP_NAME,
-              route_prefix=cfg.serve.route_prefix)
+              route_prefix=cfg.serve.route_prefix, logging_config=logging_config)
     prefix = cfg.serve.route_prefix.rstrip("/")
     return f"http://{cfg.serve.host}:{cfg.serve.port}{prefix}"
 

@@ -7,10 +7,11 @@ the undisturbed one, or a retryable error (503 with Retry-After and a message sa
 `error` event with status 503 on a stream). None may hang, and the service must recover: Serve
 replaces the replica, requests sent meanwhile wait for it, and later requests succeed.
 
-The app runs in the split layout (`serve.autoscaling` lets the ingress scale): there the
-ingress outlives the backend replica and can answer for it. In the one-replica layout the
-replica that dies is the one speaking HTTP, so in-flight requests get whatever Ray Serve's
-proxy says (a bare 500) and in-flight streams are cut; that is not tested here.
+Both layouts are tested. In the split layout (`serve.autoscaling` lets the ingress scale) the
+ingress outlives the backend replica and answers for it. In the one-replica layout the replica
+that dies is the one serving the app, and Ray Serve's proxy, which survives it, answers instead
+through `serve.proxy_errors` (`serve.runtime.retryable_replica_loss`): without it in-flight
+requests got a bare 500 and in-flight streams were cut.
 """
 
 from __future__ import annotations
@@ -41,8 +42,12 @@ CLIENTS = 4
 REQUEST_TIMEOUT_S = 150.0  # a request slower than this counts as hung
 
 
-@pytest.fixture(scope="module")
-def served(ray_cluster: object, tiny_model: str) -> Iterator[Served]:
+LAYOUTS = {"split": ["serve.autoscaling.max_replicas=2"], "one-replica": []}
+
+
+@pytest.fixture(scope="module", params=list(LAYOUTS))
+def served(request: pytest.FixtureRequest, ray_cluster: object, tiny_model: str
+           ) -> Iterator[Served]:
     from agentrm_ray.config import load_config
     from agentrm_ray.serve.app import start_search_app, stop_search_app
     from agentrm_ray.serve.auth import token_digest
@@ -52,7 +57,7 @@ def served(ray_cluster: object, tiny_model: str) -> Iterator[Served]:
         f"policy.model={tiny_model}", "policy.backend=hf", "policy.sampling.max_tokens=12",
         "policy.num_cpus_per_replica=0.5", "reward.method=oracle",
         "envs.num_cpus_per_worker=0.25", "tasks.max_steps=4", f"serve.port={port}",
-        "search.max_concurrent_tasks=8", "serve.autoscaling.max_replicas=2", *LIMIT_OVERRIDES,
+        "search.max_concurrent_tasks=8", *LAYOUTS[request.param], *LIMIT_OVERRIDES,
     ])
     url = start_search_app(cfg, token_digest(TOKEN))
     try:
