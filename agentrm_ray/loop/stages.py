@@ -13,7 +13,8 @@ before the next starts, so training gets the CPUs the search used.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,23 +56,16 @@ class LoopLayout:
 class StageTimes:
     seconds: dict[str, float] = field(default_factory=dict)
 
-    def timed(self, name: str, say: Say) -> _Timer:
-        return _Timer(self, name, say)
-
-
-class _Timer:
-    def __init__(self, times: StageTimes, name: str, say: Say) -> None:
-        self.times, self.name, self.say = times, name, say
-
-    def __enter__(self) -> None:
-        self.start = time.perf_counter()
-        self.say(f"[bold]stage {self.name}[/]")
-
-    def __exit__(self, *exc: object) -> None:
-        spent = time.perf_counter() - self.start
-        self.times.seconds[self.name] = round(spent, 1)
-        if exc[0] is None:
-            self.say(f"  {self.name} done in {spent:.0f} s")
+    @contextmanager
+    def timed(self, name: str, say: Say) -> Iterator[None]:
+        """Announce a stage, time it, and record its seconds (also when it fails)."""
+        say(f"[bold]stage {name}[/]")
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(time.perf_counter() - start, 1)
+        say(f"  {name} done in {self.seconds[name]:.0f} s")
 
 
 # ------------------------------------------------------------------------- configs
