@@ -287,12 +287,14 @@ async def eval_stage(cfg: RootConfig, layout: LoopLayout, models: LoopModels,
                 write_run_summary(store, results, selected.held_in, column.value)
         finally:
             await stack.shutdown()
-    for column in (c for c in pending if c in rerankers):
-        say(f"  {column.value}: re-ranking the candidates of {source.value}")
+    reranking = [c for c in pending if c in rerankers]
+    if reranking:  # the source has searched every task by now: read its results once
         sampled_run = finished_run(configs[source], selected.tasks)
         if sampled_run is None:
             raise RuntimeError(f"{source.value} has not searched every task; rerun")
         sampled = sampled_run[1]
+    for column in reranking:
+        say(f"  {column.value}: re-ranking the candidates of {source.value}")
         run_cfg = configs[column]
         store = RunStore.open(run_cfg.output.dir, run_cfg, force=run_cfg.output.force)
         async with started_scorer(run_cfg, threads=largest_node_cpus()) as scorer:
