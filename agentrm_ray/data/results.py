@@ -35,6 +35,10 @@ class RunStore:
         self.root = root
         self.config_hash = config_hash
         self.results_path = root / RESULTS
+        # The parsed results and the file state they were read at: a resumed run asks for
+        # them several times (done keys, then all results at the end) and a file of a few
+        # hundred large records is not re-parsed while only this store has written to it.
+        self._memo: tuple[tuple[int, int], dict[str, SearchResult]] | None = None
 
     @classmethod
     def open(cls, root: str | Path, cfg: RootConfig, force: bool = False) -> RunStore:
@@ -63,8 +67,11 @@ class RunStore:
 
     def load_results(self) -> list[SearchResult]:
         """Every complete result line (the last one, if cut short by a kill, is skipped)."""
-        if not self.results_path.is_file():
+        state = self._file_state()
+        if state is None:
             return []
+        if self._memo is not None and self._memo[0] == state:
+            return list(self._memo[1].values())
         results: dict[str, SearchResult] = {}
         with self.results_path.open(encoding="utf-8") as fh:
             for line in fh:
@@ -72,7 +79,16 @@ class RunStore:
                     break  # a partial line from a killed run
                 result = SearchResult.model_validate_json(line)
                 results[result.task.key] = result  # the latest record of a task wins
+        self._memo = (state, results)
         return list(results.values())
+
+    def _file_state(self) -> tuple[int, int] | None:
+        """(size, mtime) of results.jsonl, None when there is none yet."""
+        try:
+            stat = self.results_path.stat()
+        except FileNotFoundError:
+            return None
+        return stat.st_size, stat.st_mtime_ns
 
     def done_keys(self) -> set[str]:
         return {r.task.key for r in self.load_results()}
@@ -89,10 +105,16 @@ class RunStore:
 
     def append(self, result: SearchResult) -> None:
         line = result.model_dump_json() + "\n"
+        before = self._file_state()
         with self.results_path.open("a", encoding="utf-8") as fh:
             fh.write(line)
             fh.flush()
             os.fsync(fh.fileno())
+        if self._memo is not None and self._memo[0] == before:  # nobody else wrote: extend
+            self._memo[1][result.task.key] = result
+            self._memo = (self._file_state() or before, self._memo[1])
+        else:
+            self._memo = None
 
     def write_summary(self, summary: dict[str, Any], table: str) -> None:
         _atomic_write(self.root / "summary.json", json.dumps(summary, indent=2))

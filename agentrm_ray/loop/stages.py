@@ -167,25 +167,24 @@ def train_stage(cfg: RootConfig, kind: TrainKind, dataset: Path, output: Path, s
             "fit_seconds": outcome.metrics.get("fit_seconds")}
 
 
-async def search_stage(run_cfg: RootConfig, stack: Any, tasks: list, start: bool
-                       ) -> tuple[Any, list]:
-    """One resumable run directory (finished tasks are skipped on a rerun): (store, results)."""
-    from agentrm_ray.data.results import RunStore
+async def search_stage(store: Any, run_cfg: RootConfig, stack: Any, tasks: list, start: bool
+                       ) -> list:
+    """Search the tasks `store` does not hold yet (a rerun resumes); the run's results."""
     from agentrm_ray.search.progress import run_with_progress
 
-    store = RunStore.open(run_cfg.output.dir, run_cfg, force=run_cfg.output.force)
-    return store, await run_with_progress(run_cfg, stack, store, tasks, start_stack=start)
+    return await run_with_progress(run_cfg, stack, store, tasks, start_stack=start)
 
 
-def finished_run(run_cfg: RootConfig, tasks: list) -> tuple[Any, list] | None:
-    """(store, results) when the run already holds every task, so no actor need start."""
+def open_run(run_cfg: RootConfig, tasks: list) -> tuple[Any, list | None]:
+    """(store, results): the results only when the run already holds every task, so no actor
+    need start. The store keeps what it read, so resuming does not parse the file again."""
     from agentrm_ray.data.results import RunStore
 
     store = RunStore.open(run_cfg.output.dir, run_cfg, force=run_cfg.output.force)
     done = {r.task.key: r for r in store.load_results()}
     if all(t.key in done for t in tasks):
         return store, [done[t.key] for t in tasks]
-    return None
+    return store, None
 
 
 async def collect_stage(cfg: RootConfig, layout: LoopLayout, policy: str, say: Say) -> int:
@@ -195,11 +194,11 @@ async def collect_stage(cfg: RootConfig, layout: LoopLayout, policy: str, say: S
     run_cfg = collect_config(cfg, policy, layout.collect,
                              cfg.quickstart.collect_tasks_per_family)
     tasks = select_tasks(run_cfg.tasks).tasks
-    if finished_run(run_cfg, tasks) is not None:
+    store, done = open_run(run_cfg, tasks)
+    if done is not None:
         say(f"  cached: {layout.collect}")
         return len(tasks)
-    _, results = await search_stage(run_cfg, SearchStack(run_cfg), tasks, start=True)
-    return len(results)
+    return len(await search_stage(store, run_cfg, SearchStack(run_cfg), tasks, start=True))
 
 
 def label_stage(layout: LoopLayout, say: Say) -> dict[str, Any]:
@@ -255,7 +254,6 @@ async def eval_stage(cfg: RootConfig, layout: LoopLayout, models: LoopModels,
     policy engine is gone: re-ranking needs only the scorer, whose replica may then use every
     core of its node.
     """
-    from agentrm_ray.data.results import RunStore
     from agentrm_ray.data.summary import write_run_summary
     from agentrm_ray.search.progress import rescore_with_progress
     from agentrm_ray.search.stack import SearchStack, started_scorer
@@ -267,14 +265,14 @@ async def eval_stage(cfg: RootConfig, layout: LoopLayout, models: LoopModels,
     source = sample_source(columns, configs, cfg.quickstart.share_best_of_n_samples)
     rerankers = {c for c in columns if source is not None and c is not source
                  and configs[c].search.strategy is configs[source].search.strategy}
-    pending = []
+    pending, stores = [], {}
     for column in columns:
-        done = finished_run(configs[column], selected.tasks)
+        stores[column], done = open_run(configs[column], selected.tasks)
         if done is None:
             pending.append(column)
         else:
             say(f"  cached: {column.value}")
-            write_run_summary(*done, selected.held_in, column.value)
+            write_run_summary(stores[column], done, selected.held_in, column.value)
     searching = [c for c in pending if c not in rerankers]
     if searching:
         stack = SearchStack(configs[searching[0]])
@@ -282,23 +280,23 @@ async def eval_stage(cfg: RootConfig, layout: LoopLayout, models: LoopModels,
         try:
             for column in searching:
                 await stack.use_reward(configs[column])
-                store, results = await search_stage(configs[column], stack, selected.tasks,
-                                                    start=False)
-                write_run_summary(store, results, selected.held_in, column.value)
+                results = await search_stage(stores[column], configs[column], stack,
+                                             selected.tasks, start=False)
+                write_run_summary(stores[column], results, selected.held_in, column.value)
         finally:
             await stack.shutdown()
     reranking = [c for c in pending if c in rerankers]
     if reranking:  # the source has searched every task by now: read its results once
-        sampled_run = finished_run(configs[source], selected.tasks)
-        if sampled_run is None:
+        sampled = stores[source].load_results()  # read once, when source searched them
+        by_key = {r.task.key: r for r in sampled}
+        if any(t.key not in by_key for t in selected.tasks):
             raise RuntimeError(f"{source.value} has not searched every task; rerun")
-        sampled = sampled_run[1]
+        sampled = [by_key[t.key] for t in selected.tasks]
     for column in reranking:
         say(f"  {column.value}: re-ranking the candidates of {source.value}")
         run_cfg = configs[column]
-        store = RunStore.open(run_cfg.output.dir, run_cfg, force=run_cfg.output.force)
         async with started_scorer(run_cfg, threads=largest_node_cpus()) as scorer:
-            results = await rescore_with_progress(run_cfg, scorer, store, sampled)
-        write_run_summary(store, results, selected.held_in, column.value)
+            results = await rescore_with_progress(run_cfg, scorer, stores[column], sampled)
+        write_run_summary(stores[column], results, selected.held_in, column.value)
     return EvalRuns(runs={c: Path(configs[c].output.dir) for c in columns},
                     reranked_from={c: source for c in rerankers})

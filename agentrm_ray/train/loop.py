@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -92,8 +93,8 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
         record["step"] = state.global_step
         state.history.append(record)
         if rank == 0:  # Ray forwards worker stdout to the driver: a live per-step log line
-            print(f"[{spec.kind}] step {state.global_step}/{limit} loss {record['loss']:.4g} "
-                  f"lr {record['lr']:.2e} ({record.get('seconds', 0.0):.1f} s)", flush=True)
+            _say(f"[{spec.kind}] step {state.global_step}/{limit} loss {record['loss']:.4g} "
+                 f"lr {record['lr']:.2e} ({record.get('seconds', 0.0):.1f} s)")
         if state.global_step % spec.checkpoint_every_steps == 0 or state.global_step == limit:
             runner.checkpoint(state, last_checkpoint_step)
             last_checkpoint_step = state.global_step
@@ -303,3 +304,13 @@ class _Runner:
         module = self.engine.module
         module.save_pretrained(str(target), state_dict=state_dict, safe_serialization=True)
         self.objective.tokenizer.save_pretrained(str(target))
+
+
+def _say(line: str) -> None:
+    """One line on the worker's stdout, which Ray forwards to the driver once.
+
+    Not `print`: Ray Train patches it in its workers to log through the root logger and, when
+    stdout is redirected (as in Ray workers), to print as well, so each line arrived twice.
+    """
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()

@@ -4,6 +4,7 @@ Train + DeepSpeed fits, MCTS on real envs, the six table columns), and a rerun i
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -42,6 +43,10 @@ def test_quickstart_runs_every_stage_then_reruns_from_cache(tmp_path: Path,
     assert first.returncode == 0, first.stderr[-4000:] + first.stdout[-2000:]
     for stage in STAGES:
         assert f"stage {stage}" in first.stdout
+    # Rank 0's live per-step lines reach the driver once each (Ray Train's patched print
+    # used to deliver every line twice).
+    step_lines = re.findall(r"\[policy-sft\] step \d+/\d+ [^\n]*", first.stdout + first.stderr)
+    assert step_lines and len(step_lines) == len(set(step_lines)), step_lines
     saved = json.loads((out / "quickstart.json").read_text())
     assert set(saved["runs"]) == {"greedy", "best_of_n", "beam", "best_of_n_implicit",
                                   "best_of_n_judge", "best_of_n_oracle"}

@@ -1,0 +1,66 @@
+"""RunStore keeps what it parsed: a resumed run reads results.jsonl once, yet never misses a
+record written by another process (or a partial line a kill left)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rm_trees import tree_result
+
+from agentrm_ray.config import load_config
+from agentrm_ray.data.results import RunStore
+from agentrm_ray.types import SearchResult
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts SearchResult.model_validate_json calls (one per record parsed)."""
+    calls: list[int] = []
+    original = SearchResult.model_validate_json
+
+    def counted(data, *args, **kwargs):
+        calls.append(1)
+        return original(data, *args, **kwargs)
+
+    monkeypatch.setattr(SearchResult, "model_validate_json", counted)
+    return calls
+
+
+def _store(root: Path) -> RunStore:
+    return RunStore.open(root, load_config(overrides=[f"output.dir={root}"]))
+
+
+def test_a_store_parses_its_file_once_and_extends_what_it_read(tmp_path: Path,
+                                                               parses: list[int]) -> None:
+    store = _store(tmp_path)
+    store.append(tree_result("t0"))
+    store.append(tree_result("t1"))
+    assert [r.task.task_id for r in store.load_results()] == ["t0", "t1"]
+    assert len(parses) == 2
+    assert store.done_keys() == {r.task.key for r in store.load_results()}
+    store.append(tree_result("t2"))  # its own append extends the parsed records
+    assert [r.task.task_id for r in store.load_results()] == ["t0", "t1", "t2"]
+    assert len(parses) == 2
+
+
+def test_records_written_elsewhere_are_read(tmp_path: Path, parses: list[int]) -> None:
+    mine, other = _store(tmp_path), _store(tmp_path)
+    mine.append(tree_result("t0"))
+    assert len(mine.load_results()) == 1
+    other.append(tree_result("t1"))  # another process's store appends to the same file
+    mine.append(tree_result("t2"))
+    assert sorted(r.task.task_id for r in mine.load_results()) == ["t0", "t1", "t2"]
+
+
+def test_a_partial_line_is_skipped_then_repaired(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    store.append(tree_result("t0"))
+    assert len(store.load_results()) == 1
+    with store.results_path.open("a", encoding="utf-8") as fh:
+        fh.write(tree_result("t1").model_dump_json()[:40])  # a kill mid-write
+    assert [r.task.task_id for r in store.load_results()] == ["t0"]
+    store.repair()
+    store.append(tree_result("t1"))
+    assert [r.task.task_id for r in _store(tmp_path).load_results()] == ["t0", "t1"]
+    assert [r.task.task_id for r in store.load_results()] == ["t0", "t1"]
