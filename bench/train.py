@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/train.py [--model tiny|smollm2-135m|PATH] [--kind rm-explicit]
                                     [--steps 8] [--batch 4] [--max-length 256]
-                                    [--configs 1x1,2x1,1x2,2x2] [--json out.json]
+                                    [--configs 1x1,2x1,1x2,2x2,1x1:bf16] [--json out.json]
 
-Each configuration (WORKERSxZERO_STAGE) is one real TorchTrainer fit of `--steps` optimizer
+Each configuration (WORKERSxZERO_STAGE, optionally :PRECISION, fp32 by default) is one real
+TorchTrainer fit of `--steps` optimizer
 steps on a synthetic training set whose rows fill `--max-length` tokens, on this machine's
 CPUs split evenly among the workers (threads per worker = CPUs / workers). Printed as a
 markdown table: samples/s and tokens/s over the timed steps (each process's first step pays
@@ -68,11 +69,23 @@ def model_path(name: str) -> str:
     return str(resolve_model(name))
 
 
+def parse_configs(text: str) -> list[tuple[int, int, str]]:
+    """'1x1,2x2:bf16' -> [(1, 1, 'fp32'), (2, 2, 'bf16')]."""
+    out = []
+    for item in text.split(","):
+        shape, _, precision = item.partition(":")
+        workers, zero = (int(x) for x in shape.split("x"))
+        out.append((workers, zero, precision or "fp32"))
+    return out
+
+
 def run_config(
-    workers: int, zero: int, args: argparse.Namespace, model: str, data: Path, cpus: int
+    workers: int, zero: int, precision: str, args: argparse.Namespace, model: str, data: Path,
+    cpus: int,
 ) -> dict[str, Any]:
     cfg = load_config(None, [
         f"train.base_model={model}", f"train.num_workers={workers}",
+        f"train.precision={precision}",
         f"train.cpus_per_worker={max(1, cpus // workers)}", f"train.zero_stage={zero}",
         f"train.batch_size_per_worker={args.batch}", f"train.max_length={args.max_length}",
         "train.epochs=100", "train.checkpoint_every_steps=100000",
@@ -85,6 +98,7 @@ def run_config(
     return {
         "workers": workers,
         "zero": zero,
+        "precision": precision,
         "threads_per_worker": max(1, cpus // workers),
         "steps": outcome.global_step,
         "samples_per_s": rate["samples_per_s"],
@@ -99,14 +113,15 @@ def markdown(rows: list[dict[str, Any]], title: str) -> str:
     lines = [
         f"### {title}",
         "",
-        "| workers | ZeRO | threads/worker | samples/s | tokens/s | s/step | fit wall (s) |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| workers | ZeRO | precision | threads/worker | samples/s | tokens/s | s/step "
+        "| fit wall (s) | final loss |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['workers']} | {r['zero']} | {r['threads_per_worker']} | "
+            f"| {r['workers']} | {r['zero']} | {r['precision']} | {r['threads_per_worker']} | "
             f"{r['samples_per_s']:.2f} | {r['tokens_per_s']:.0f} | {r['seconds_per_step']:.3f} | "
-            f"{r['fit_wall_s']:.1f} |"
+            f"{r['fit_wall_s']:.1f} | {r['final_loss']:.4g} |"
         )
     return "\n".join(lines)
 
@@ -119,14 +134,15 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--batch", type=int, default=4, help="micro-batch per worker")
     parser.add_argument("--max-length", type=int, default=256)
-    parser.add_argument("--configs", default="1x1,2x1,1x2,2x2", help="WORKERSxZERO,...")
+    parser.add_argument("--configs", default="1x1,2x1,1x2,2x2",
+                        help="WORKERSxZERO[:PRECISION],... (precision fp32 or bf16)")
     parser.add_argument("--json", default=None, help="also write the rows here")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
     model = model_path(args.model)
     cpus = os.cpu_count() or 2
-    configs = [tuple(int(x) for x in c.split("x")) for c in args.configs.split(",")]
+    configs = parse_configs(args.configs)
     with tempfile.TemporaryDirectory(prefix="bench-train-data-") as data_dir:
         data = Path(data_dir) / args.kind
         rows = synthetic_rows(args.kind, 64, words=args.max_length)
@@ -134,11 +150,11 @@ def main() -> None:
         write_dataset(data, args.kind, rows, [], meta)
         start_ray(RayConfig(num_cpus=cpus))
         try:
-            results = [run_config(w, z, args, model, data, cpus) for w, z in configs]
+            results = [run_config(w, z, p, args, model, data, cpus) for w, z, p in configs]
         finally:
             stop_ray()
     title = (f"{args.kind} on {args.model}: {args.steps} steps, micro-batch {args.batch}, "
-             f"max_length {args.max_length}, {cpus} CPUs, fp32")
+             f"max_length {args.max_length}, {cpus} CPUs")
     print(markdown(results, title))
     if args.json:
         Path(args.json).write_text(json.dumps({"title": title, "rows": results}, indent=2))

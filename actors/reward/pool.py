@@ -29,7 +29,7 @@ def reward_settings(cfg: RootConfig) -> RewardSettings:
         dtype=cfg.policy.dtype,
         max_length=r.max_length,
         max_batch_size=r.max_batch_size,
-        num_threads=max(1, math.floor(r.num_cpus_per_replica)),
+        num_threads=r.num_threads or max(1, math.floor(r.num_cpus_per_replica)),
         judge_backend=r.judge_backend.value,
         seed=cfg.seed,
     )

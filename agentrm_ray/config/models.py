@@ -129,6 +129,11 @@ class RewardConfig(_Section):
     beta: float = Field(0.05, gt=0, description="Implicit RM only: the beta of beta*log ratio.")
     replicas: int = Field(1, ge=1, description="Number of RM replicas (Ray actors).")
     num_cpus_per_replica: float = Field(0.5, ge=0, description="CPUs reserved per replica.")
+    num_threads: int | None = Field(
+        None, ge=1, description="Torch threads of each replica (default: its CPU reservation, "
+        "at least 1). More than reserved lets a CPU RM use cores the policy leaves idle while "
+        "its searches wait for scores (beam search on a small machine).",
+    )
     num_gpus_per_replica: float = Field(0.0, ge=0, description="GPUs reserved per replica.")
     max_batch_size: int = Field(16, ge=1, description="Most states scored in one forward pass.")
     max_length: int = Field(2048, ge=64, description="RM input is truncated from the left here.")

@@ -194,3 +194,16 @@ def test_judge_pick_prompt_and_parsing() -> None:
 def test_unknown_method_is_named() -> None:
     with pytest.raises(ValueError, match="reward.method: 'ppo'"):
         RewardWorkerImpl("ppo", RewardSettings(model_path="x"))
+
+
+def test_replica_threads_follow_the_reservation_unless_set(tiny_value_model) -> None:
+    from agentrm_ray.actors.reward.pool import reward_settings
+    from agentrm_ray.config import load_config
+
+    def threads(*sets: str) -> int:
+        cfg = load_config(overrides=[f"reward.model={tiny_value_model}", *sets])
+        return reward_settings(cfg).num_threads
+
+    assert threads("reward.num_cpus_per_replica=0.5") == 1
+    assert threads("reward.num_cpus_per_replica=2") == 2
+    assert threads("reward.num_cpus_per_replica=0.5", "reward.num_threads=2") == 2

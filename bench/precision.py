@@ -1,0 +1,145 @@
+"""fp32 vs bf16 on this CPU: RM scoring (transformers) and policy generation (vLLM).
+
+    .venv/bin/python bench/precision.py [--model smollm2-135m|tiny|PATH] [--states 4]
+        [--tokens 1000] [--prompts 8] [--max-tokens 48] [--skip-vllm] [--json out.json]
+
+RM: one forward pass of a value RM (sequence classification head) over `--states` states of
+`--tokens` tokens each, as the value RM replica scores a beam level, with 1 and 2 torch
+threads; the median of 3 passes, and the largest score difference from fp32. Policy: vLLM
+generates `--max-tokens` greedy tokens for `--prompts` prompts of ~`--tokens` tokens (cold,
+then again with the prompts' prefixes cached), one engine per dtype, each in its own process
+(one vLLM engine per process). Training (Ray Train + DeepSpeed) is measured by
+`bench/train.py --configs 1x1,1x1:bf16`. Markdown to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+DTYPES = ("float32", "bfloat16")
+MARK = "precision-bench-row "  # vLLM logs to stdout too: the child's result line is marked
+WORDS = ["go", "to", "the", "cabinet", "open", "take", "put", "desk", "drawer", "apple",
+         "knife", "click", "search", "buy"]
+
+
+def model_path(name: str) -> str:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from train import model_path as prepared  # bench/train.py prepares known models
+
+    return prepared(name)
+
+
+def rm_forward(path: str, states: int, tokens: int) -> list[dict[str, Any]]:
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    ids = torch.randint(0, 10_000, (states, tokens), generator=torch.Generator().manual_seed(0))
+    rows, reference = [], None
+    for threads in (1, 2):
+        torch.set_num_threads(threads)
+        for dtype in DTYPES:
+            torch.manual_seed(0)  # a base LM has no value head: the same random head each time
+            model = AutoModelForSequenceClassification.from_pretrained(
+                path, num_labels=1, dtype=getattr(torch, dtype)).eval()
+            times = []
+            with torch.inference_mode():
+                for _ in range(3):
+                    started = time.perf_counter()
+                    scores = model(input_ids=ids).logits[:, 0].float()
+                    times.append(time.perf_counter() - started)
+            if reference is None:
+                reference = scores
+            rows.append({"threads": threads, "dtype": dtype, "seconds": statistics.median(times),
+                         "max_score_diff": float((scores - reference).abs().max())})
+    return rows
+
+
+def vllm_generate(path: str, dtype: str, prompts: int, tokens: int, max_tokens: int
+                  ) -> dict[str, Any]:
+    """Run in a child process: one engine, two timed generate calls."""
+    from agentrm_ray.actors.policy.backends.vllm_backend import CPU_ENGINE_ENV
+
+    for key, value in {**CPU_ENGINE_ENV, "HF_HUB_OFFLINE": "1"}.items():
+        os.environ.setdefault(key, value)
+    from vllm import LLM, SamplingParams
+
+    llm = LLM(model=path, dtype=dtype, max_model_len=4096, enable_prefix_caching=True,
+              enable_chunked_prefill=False, max_num_batched_tokens=4096, seed=0)
+    rng = random.Random(0)
+    texts = [" ".join(rng.choice(WORDS) for _ in range(tokens)) for _ in range(prompts)]
+    params = SamplingParams(temperature=0, max_tokens=max_tokens, ignore_eos=True)
+    llm.generate(["warm up"], params)
+    out = {"dtype": dtype}
+    for label in ("cold_s", "prefix_cached_s"):
+        started = time.perf_counter()
+        llm.generate(texts, params)
+        out[label] = time.perf_counter() - started
+    return out
+
+
+def vllm_rows(path: str, args: argparse.Namespace) -> list[dict[str, Any]]:
+    rows = []
+    for dtype in DTYPES:
+        child = subprocess.run(
+            [sys.executable, __file__, "--vllm-child", dtype, "--model-path", path,
+             "--prompts", str(args.prompts), "--tokens", str(args.tokens),
+             "--max-tokens", str(args.max_tokens)],
+            capture_output=True, text=True, check=True)
+        line = next(x for x in reversed(child.stdout.splitlines()) if x.startswith(MARK))
+        rows.append(json.loads(line[len(MARK):]))
+    return rows
+
+
+def markdown(args: argparse.Namespace, rm: list[dict], policy: list[dict]) -> str:
+    lines = [f"### RM forward: {args.states} states x {args.tokens} tokens ({args.model})", "",
+             "| threads | dtype | s per pass | vs fp32, same threads | max score diff |",
+             "|---:|---|---:|---:|---:|"]
+    for r in rm:
+        base = next(x for x in rm if x["threads"] == r["threads"] and x["dtype"] == "float32")
+        lines.append(f"| {r['threads']} | {r['dtype']} | {r['seconds']:.2f} | "
+                     f"{base['seconds'] / r['seconds']:.2f}x | {r['max_score_diff']:.3f} |")
+    if policy:
+        lines += ["", f"### vLLM: {args.prompts} prompts x ~{args.tokens} tokens, "
+                  f"{args.max_tokens} new tokens each", "",
+                  "| dtype | cold (s) | prefixes cached (s) |", "|---|---:|---:|"]
+        lines += [f"| {r['dtype']} | {r['cold_s']:.2f} | {r['prefix_cached_s']:.2f} |"
+                  for r in policy]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="smollm2-135m")
+    parser.add_argument("--states", type=int, default=4)
+    parser.add_argument("--tokens", type=int, default=1000)
+    parser.add_argument("--prompts", type=int, default=8)
+    parser.add_argument("--max-tokens", type=int, default=48)
+    parser.add_argument("--skip-vllm", action="store_true")
+    parser.add_argument("--json", default=None)
+    parser.add_argument("--vllm-child", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--model-path", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if args.vllm_child:
+        print(MARK + json.dumps(vllm_generate(args.model_path, args.vllm_child, args.prompts,
+                                       args.tokens, args.max_tokens)))
+        return
+    path = model_path(args.model)
+    rm = rm_forward(path, args.states, args.tokens)
+    policy = [] if args.skip_vllm else vllm_rows(path, args)
+    print(markdown(args, rm, policy))
+    if args.json:
+        Path(args.json).write_text(json.dumps({"rm": rm, "vllm": policy}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
