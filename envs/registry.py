@@ -60,8 +60,8 @@ def family_statuses() -> list[FamilyStatus]:
 def missing_modules(modules: tuple[str, ...]) -> tuple[str, ...]:
     """The modules of `modules` that cannot be imported here.
 
-    Cached per process: `find_spec` walks sys.path (~2 ms for the heavy families), and every
-    served request and env session resolves its family through `family_statuses`.
+    Cached per process: `find_spec` walks sys.path (0.2 ms a lookup here, more under load),
+    and every served request and env session resolves its family through `family_statuses`.
     """
     return tuple(m for m in modules if importlib.util.find_spec(m) is None)
 
