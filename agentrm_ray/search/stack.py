@@ -7,13 +7,12 @@ when the stack object is built, before Ray starts; `start()` then creates the ac
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from agentrm_ray.actors.env import EnvPool
 from agentrm_ray.actors.policy.pool import PolicyPool
-from agentrm_ray.actors.reward.pool import RewardPool, reward_settings
+from agentrm_ray.actors.reward.pool import RewardPool
 from agentrm_ray.config import RootConfig
 from agentrm_ray.config.models import RewardMethod, SearchStrategy
 from agentrm_ray.envs import family_by_env_id
@@ -41,21 +40,15 @@ def instruction_for(task: Task) -> str:
     return family_by_env_id(task.env_id).prompt.instruction
 
 
-def _reward_of(cfg: RootConfig, threads: int | None = None
-               ) -> tuple[RewardPool | None, Scorer]:
+def _reward_of(cfg: RootConfig) -> tuple[RewardPool | None, Scorer]:
     """The RM pool (when the strategy ranks with a model) and the scorer searches use."""
     uses_rm = cfg.search.strategy in NEEDS_SCORES and cfg.reward.method in (
         RewardMethod.value,
         RewardMethod.implicit,
         RewardMethod.judge,
     )
-    reward = None
     if uses_rm:
-        settings = reward_settings(cfg)
-        if threads is not None:
-            settings = dataclasses.replace(settings, num_threads=threads)
-        reward = RewardPool(cfg, settings=settings)
-    if reward is not None:
+        reward = RewardPool(cfg)
         return reward, PoolScorer(reward, instruction_for)
     if cfg.reward.method is RewardMethod.oracle:
         return None, OracleScorer()
@@ -66,10 +59,14 @@ def _reward_of(cfg: RootConfig, threads: int | None = None
 async def started_scorer(cfg: RootConfig, threads: int | None = None
                          ) -> AsyncIterator[Scorer]:
     """`cfg`'s scorer alone, its RM replicas started (no policy, no envs) and stopped after:
-    what ranking finished trajectories needs. `threads` lets replicas that run alone use more
-    cores than they reserve (the reservation stays, so they are placed as usual)."""
-    reward, scorer = _reward_of(cfg.model_copy(update={
-        "search": cfg.search.model_copy(update={"strategy": SearchStrategy.best_of_n})}), threads)
+    what ranking finished trajectories needs. `threads` (as `reward.num_threads`) lets replicas
+    that run alone use more cores than they reserve (the reservation stays, so they are placed
+    as usual)."""
+    update: dict = {"search": cfg.search.model_copy(
+        update={"strategy": SearchStrategy.best_of_n})}
+    if threads is not None:
+        update["reward"] = cfg.reward.model_copy(update={"num_threads": threads})
+    reward, scorer = _reward_of(cfg.model_copy(update=update))
     if reward is not None:
         await reward.start()
     try:
