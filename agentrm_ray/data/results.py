@@ -97,11 +97,14 @@ class RunStore:
         """Drop a trailing partial line so new records start on a line of their own."""
         if not self.results_path.is_file():
             return
-        data = self.results_path.read_bytes()
-        if data and not data.endswith(b"\n"):
-            cut = data.rfind(b"\n") + 1
-            with self.results_path.open("r+b") as fh:
-                fh.truncate(cut)
+        with self.results_path.open("r+b") as fh:
+            if fh.seek(0, os.SEEK_END) == 0:
+                return
+            fh.seek(-1, os.SEEK_END)
+            if fh.read(1) == b"\n":  # the usual case: no need to read the whole file
+                return
+            fh.seek(0)
+            fh.truncate(fh.read().rfind(b"\n") + 1)
 
     def append(self, result: SearchResult) -> None:
         line = result.model_dump_json() + "\n"

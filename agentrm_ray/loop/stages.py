@@ -167,27 +167,25 @@ def train_stage(cfg: RootConfig, kind: TrainKind, dataset: Path, output: Path, s
             "fit_seconds": outcome.metrics.get("fit_seconds")}
 
 
-async def search_stage(store: Any, run_cfg: RootConfig, stack: Any, tasks: list, start: bool
-                       ) -> list:
-    """Search the tasks `store` does not hold yet (a rerun resumes); the run's results."""
-    from agentrm_ray.search.progress import run_with_progress
-
-    return await run_with_progress(run_cfg, stack, store, tasks, start_stack=start)
-
-
 def open_run(run_cfg: RootConfig, tasks: list) -> tuple[Any, list | None]:
     """(store, results): the results only when the run already holds every task, so no actor
     need start. The store keeps what it read, so resuming does not parse the file again."""
     from agentrm_ray.data.results import RunStore
 
     store = RunStore.open(run_cfg.output.dir, run_cfg, force=run_cfg.output.force)
+    return store, results_of_every(store, tasks)
+
+
+def results_of_every(store: Any, tasks: list) -> list | None:
+    """The store's results for `tasks`, in their order; None while any is missing."""
     done = {r.task.key: r for r in store.load_results()}
     if all(t.key in done for t in tasks):
-        return store, [done[t.key] for t in tasks]
-    return store, None
+        return [done[t.key] for t in tasks]
+    return None
 
 
 async def collect_stage(cfg: RootConfig, layout: LoopLayout, policy: str, say: Say) -> int:
+    from agentrm_ray.search.progress import run_with_progress
     from agentrm_ray.search.stack import SearchStack
     from agentrm_ray.tasks import select_tasks
 
@@ -198,7 +196,7 @@ async def collect_stage(cfg: RootConfig, layout: LoopLayout, policy: str, say: S
     if done is not None:
         say(f"  cached: {layout.collect}")
         return len(tasks)
-    return len(await search_stage(store, run_cfg, SearchStack(run_cfg), tasks, start=True))
+    return len(await run_with_progress(run_cfg, SearchStack(run_cfg), store, tasks))
 
 
 def label_stage(layout: LoopLayout, say: Say) -> dict[str, Any]:
@@ -255,7 +253,7 @@ async def eval_stage(cfg: RootConfig, layout: LoopLayout, models: LoopModels,
     core of its node.
     """
     from agentrm_ray.data.summary import write_run_summary
-    from agentrm_ray.search.progress import rescore_with_progress
+    from agentrm_ray.search.progress import rescore_with_progress, run_with_progress
     from agentrm_ray.search.stack import SearchStack, started_scorer
     from agentrm_ray.tasks import select_tasks
 
@@ -280,18 +278,16 @@ async def eval_stage(cfg: RootConfig, layout: LoopLayout, models: LoopModels,
         try:
             for column in searching:
                 await stack.use_reward(configs[column])
-                results = await search_stage(stores[column], configs[column], stack,
-                                             selected.tasks, start=False)
+                results = await run_with_progress(configs[column], stack, stores[column],
+                                                  selected.tasks, start_stack=False)
                 write_run_summary(stores[column], results, selected.held_in, column.value)
         finally:
             await stack.shutdown()
     reranking = [c for c in pending if c in rerankers]
-    if reranking:  # the source has searched every task by now: read its results once
-        sampled = stores[source].load_results()  # read once, when source searched them
-        by_key = {r.task.key: r for r in sampled}
-        if any(t.key not in by_key for t in selected.tasks):
+    if reranking:  # the source has searched every task by now (its store holds them parsed)
+        sampled = results_of_every(stores[source], selected.tasks)
+        if sampled is None:
             raise RuntimeError(f"{source.value} has not searched every task; rerun")
-        sampled = [by_key[t.key] for t in selected.tasks]
     for column in reranking:
         say(f"  {column.value}: re-ranking the candidates of {source.value}")
         run_cfg = configs[column]
