@@ -7,9 +7,10 @@ RM: one forward pass of a value RM (sequence classification head) over `--states
 `--tokens` tokens each, as the value RM replica scores a beam level, with 1 and 2 torch
 threads; the median of 3 passes, and the largest score difference from fp32. Policy: vLLM
 generates `--max-tokens` greedy tokens for `--prompts` prompts of ~`--tokens` tokens (cold,
-then again with the prompts' prefixes cached), one engine per dtype, each in its own process
-(one vLLM engine per process). Training (Ray Train + DeepSpeed) is measured by
-`bench/train.py --configs 1x1,1x1:bf16`. Markdown to stdout.
+then again with the prompts' prefixes cached), one compiled engine per dtype, each in its own
+process (`bench/vllm_engine.py`'s child; that script compares compiled with eager). Training
+(Ray Train + DeepSpeed) is measured by `bench/train.py --configs 1x1,1x1:bf16`. Markdown to
+stdout.
 """
 
 from __future__ import annotations
@@ -17,18 +18,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 DTYPES = ("float32", "bfloat16")
-MARK = "precision-bench-row "  # vLLM logs to stdout too: the child's result line is marked
-WORDS = ["go", "to", "the", "cabinet", "open", "take", "put", "desk", "drawer", "apple",
-         "knife", "click", "search", "buy"]
 
 
 def model_path(name: str) -> str:
@@ -63,40 +59,12 @@ def rm_forward(path: str, states: int, tokens: int) -> list[dict[str, Any]]:
     return rows
 
 
-def vllm_generate(path: str, dtype: str, prompts: int, tokens: int, max_tokens: int
-                  ) -> dict[str, Any]:
-    """Run in a child process: one engine, two timed generate calls."""
-    from agentrm_ray.actors.policy.backends.vllm_backend import CPU_ENGINE_ENV
-
-    for key, value in {**CPU_ENGINE_ENV, "HF_HUB_OFFLINE": "1"}.items():
-        os.environ.setdefault(key, value)
-    from vllm import LLM, SamplingParams
-
-    llm = LLM(model=path, dtype=dtype, max_model_len=4096, enable_prefix_caching=True,
-              enable_chunked_prefill=False, max_num_batched_tokens=4096, seed=0)
-    rng = random.Random(0)
-    texts = [" ".join(rng.choice(WORDS) for _ in range(tokens)) for _ in range(prompts)]
-    params = SamplingParams(temperature=0, max_tokens=max_tokens, ignore_eos=True)
-    llm.generate(["warm up"], params)
-    out = {"dtype": dtype}
-    for label in ("cold_s", "prefix_cached_s"):
-        started = time.perf_counter()
-        llm.generate(texts, params)
-        out[label] = time.perf_counter() - started
-    return out
-
-
 def vllm_rows(path: str, args: argparse.Namespace) -> list[dict[str, Any]]:
-    rows = []
-    for dtype in DTYPES:
-        child = subprocess.run(
-            [sys.executable, __file__, "--vllm-child", dtype, "--model-path", path,
-             "--prompts", str(args.prompts), "--tokens", str(args.tokens),
-             "--max-tokens", str(args.max_tokens)],
-            capture_output=True, text=True, check=True)
-        line = next(x for x in reversed(child.stdout.splitlines()) if x.startswith(MARK))
-        rows.append(json.loads(line[len(MARK):]))
-    return rows
+    """One compiled engine per dtype (as these rows were measured), in its own process."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from vllm_engine import run_child  # bench/vllm_engine.py: the engine child
+
+    return [run_child(path, dtype, False, args) for dtype in DTYPES]
 
 
 def markdown(args: argparse.Namespace, rm: list[dict], policy: list[dict]) -> str:
@@ -125,14 +93,8 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=48)
     parser.add_argument("--skip-vllm", action="store_true")
     parser.add_argument("--json", default=None)
-    parser.add_argument("--vllm-child", default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--model-path", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    if args.vllm_child:
-        print(MARK + json.dumps(vllm_generate(args.model_path, args.vllm_child, args.prompts,
-                                       args.tokens, args.max_tokens)))
-        return
     path = model_path(args.model)
     rm = rm_forward(path, args.states, args.tokens)
     policy = [] if args.skip_vllm else vllm_rows(path, args)

@@ -10,6 +10,14 @@ from agentrm_ray.config.models import PolicyBackend, PolicyConfig
 from agentrm_ray.models import resolve_model
 
 
+def eager_engine(cfg: PolicyConfig, num_gpus: float) -> bool:
+    """Whether a vLLM engine with `num_gpus` GPUs skips torch.compile: on CPUs compiling
+    costs a minute per engine start and buys no generation speed (docs/benchmarks.md)."""
+    if cfg.enforce_eager is not None:
+        return cfg.enforce_eager
+    return num_gpus == 0
+
+
 def backend_settings(cfg: PolicyConfig, seed: int = 0) -> BackendSettings:
     """Settings for one replica; raises before any actor starts if the model does not exist."""
     if cfg.backend is PolicyBackend.openai:
@@ -30,4 +38,5 @@ def backend_settings(cfg: PolicyConfig, seed: int = 0) -> BackendSettings:
         tensor_parallel_size=cfg.tensor_parallel_size,
         num_threads=max(1, math.floor(cfg.num_cpus_per_replica)),
         seed=seed,
+        enforce_eager=eager_engine(cfg, cfg.num_gpus_per_replica),
     )

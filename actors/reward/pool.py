@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from agentrm_ray.actors.policy.settings import eager_engine
 from agentrm_ray.actors.replicas import ReplicaSet, replica_options
 from agentrm_ray.actors.reward.api import RMState, ScoreResult
 from agentrm_ray.actors.reward.methods import RewardSettings
@@ -31,6 +32,7 @@ def reward_settings(cfg: RootConfig) -> RewardSettings:
         max_batch_size=r.max_batch_size,
         num_threads=r.num_threads or max(1, math.floor(r.num_cpus_per_replica)),
         judge_backend=r.judge_backend.value,
+        judge_enforce_eager=eager_engine(cfg.policy, r.num_gpus_per_replica),
         seed=cfg.seed,
     )
 

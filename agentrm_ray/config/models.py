@@ -95,6 +95,15 @@ class PolicyConfig(_Section):
     tensor_parallel_size: int = Field(
         1, ge=1, description="vLLM tensor parallelism (GPUs one replica spans)."
     )
+    enforce_eager: bool | None = Field(
+        None,
+        description=(
+            "vLLM engines (policy, and a vLLM judge): run the model eagerly instead of through "
+            "torch.compile. null = eager on CPU-only replicas (compiling cost 50-70 s per engine "
+            "start on the reference CPU and generated no faster), compiled where the replica has "
+            "GPUs (CUDA graphs)."
+        ),
+    )
     request_timeout_s: float = Field(
         300.0, gt=0, description="A request slower than this is retried on another replica."
     )

@@ -25,6 +25,7 @@ class BackendSettings:
     model_name: str | None = None
     timeout_s: float = 60.0
     max_retries: int = 3
+    enforce_eager: bool = False  # vLLM: skip torch.compile
     extra: dict[str, Any] = field(default_factory=dict)
 
 

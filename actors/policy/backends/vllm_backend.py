@@ -43,6 +43,7 @@ class VLLMBackend(PolicyBackend):
             max_num_batched_tokens=max(s.max_model_len, 2048),
             seed=s.seed,
             disable_log_stats=True,
+            enforce_eager=s.enforce_eager,
             **s.extra,
         )
         self.engine = AsyncLLMEngine.from_engine_args(args)

@@ -20,6 +20,7 @@ class RewardSettings:
     max_batch_size: int = 16
     num_threads: int = 1
     judge_backend: str = "hf"
+    judge_enforce_eager: bool = False  # a vLLM judge: skip torch.compile
     seed: int = 0
 
 

@@ -30,6 +30,7 @@ class JudgeMethod(AsyncScoringMethod):
                 num_threads=s.num_threads,
                 max_batch_size=s.max_batch_size,
                 seed=s.seed,
+                enforce_eager=s.judge_enforce_eager,
             )
         )
 
