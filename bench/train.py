@@ -2,11 +2,14 @@
 
     .venv/bin/python bench/train.py [--model tiny|smollm2-135m|PATH] [--kind rm-explicit]
                                     [--steps 8] [--batch 4] [--max-length 256]
-                                    [--configs 1x1,2x1,1x2,2x2,1x1:bf16] [--json out.json]
+                                    [--configs 1x1,2x1,1x2,2x2,1x1:bf16,1x1:bf16:b1a2]
+                                    [--dataset DIR] [--json out.json]
 
-Each configuration (WORKERSxZERO_STAGE, optionally :PRECISION, fp32 by default) is one real
-TorchTrainer fit of `--steps` optimizer
-steps on a synthetic training set whose rows fill `--max-length` tokens, on this machine's
+Each configuration (WORKERSxZERO_STAGE, optionally :PRECISION, fp32 by default, and :bBaA, a
+micro-batch of B rows and A micro-batches per optimizer step, `--batch` and 1 by default) is
+one real TorchTrainer fit of `--steps` optimizer steps on a synthetic training set whose rows
+fill `--max-length` tokens (or on `--dataset`, a labelled dataset of `--kind`, e.g. the
+quickstart's `runs/quickstart/data/rm-explicit`, whose rows vary in length), on this machine's
 CPUs split evenly among the workers (threads per worker = CPUs / workers). Printed as a
 markdown table: samples/s and tokens/s over the timed steps (each process's first step pays
 one-off costs and is excluded), seconds per step, and the wall time of the whole fit (Ray
@@ -19,8 +22,10 @@ import argparse
 import json
 import os
 import random
+import re
 import tempfile
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -69,25 +74,43 @@ def model_path(name: str) -> str:
     return str(resolve_model(name))
 
 
-def parse_configs(text: str) -> list[tuple[int, int, str]]:
-    """'1x1,2x2:bf16' -> [(1, 1, 'fp32'), (2, 2, 'bf16')]."""
+@dataclass(frozen=True)
+class BenchConfig:
+    workers: int
+    zero: int
+    precision: str = "fp32"
+    batch: int | None = None  # None: --batch
+    accumulation: int = 1
+
+
+def parse_configs(text: str) -> list[BenchConfig]:
+    """'1x1,2x2:bf16,1x1:bf16:b1a2' -> one BenchConfig each."""
     out = []
     for item in text.split(","):
-        shape, _, precision = item.partition(":")
+        shape, *options = item.split(":")
         workers, zero = (int(x) for x in shape.split("x"))
-        out.append((workers, zero, precision or "fp32"))
+        config = BenchConfig(workers, zero)
+        for option in options:
+            shape_match = re.fullmatch(r"b(\d+)a(\d+)", option)
+            if shape_match:
+                config = replace(config, batch=int(shape_match[1]),
+                                 accumulation=int(shape_match[2]))
+            else:
+                config = replace(config, precision=option)
+        out.append(config)
     return out
 
 
 def run_config(
-    workers: int, zero: int, precision: str, args: argparse.Namespace, model: str, data: Path,
-    cpus: int,
+    bc: BenchConfig, args: argparse.Namespace, model: str, data: Path, cpus: int,
 ) -> dict[str, Any]:
+    workers, batch = bc.workers, bc.batch or args.batch
     cfg = load_config(None, [
         f"train.base_model={model}", f"train.num_workers={workers}",
-        f"train.precision={precision}",
-        f"train.cpus_per_worker={max(1, cpus // workers)}", f"train.zero_stage={zero}",
-        f"train.batch_size_per_worker={args.batch}", f"train.max_length={args.max_length}",
+        f"train.precision={bc.precision}",
+        f"train.cpus_per_worker={max(1, cpus // workers)}", f"train.zero_stage={bc.zero}",
+        f"train.batch_size_per_worker={batch}", f"train.gradient_accumulation={bc.accumulation}",
+        f"train.max_length={args.max_length}",
         "train.epochs=100", "train.checkpoint_every_steps=100000",
     ])
     with tempfile.TemporaryDirectory(prefix="bench-train-") as out:
@@ -97,8 +120,10 @@ def run_config(
     rate = outcome.metrics["throughput"]
     return {
         "workers": workers,
-        "zero": zero,
-        "precision": precision,
+        "zero": bc.zero,
+        "precision": bc.precision,
+        "batch": batch,
+        "accumulation": bc.accumulation,
         "threads_per_worker": max(1, cpus // workers),
         "steps": outcome.global_step,
         "samples_per_s": rate["samples_per_s"],
@@ -113,13 +138,14 @@ def markdown(rows: list[dict[str, Any]], title: str) -> str:
     lines = [
         f"### {title}",
         "",
-        "| workers | ZeRO | precision | threads/worker | samples/s | tokens/s | s/step "
-        "| fit wall (s) | final loss |",
-        "|---:|---:|---|---:|---:|---:|---:|---:|---:|",
+        "| workers | ZeRO | precision | micro-batch x accumulation | threads/worker | samples/s "
+        "| tokens/s | s/step | fit wall (s) | final loss |",
+        "|---:|---:|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['workers']} | {r['zero']} | {r['precision']} | {r['threads_per_worker']} | "
+            f"| {r['workers']} | {r['zero']} | {r['precision']} | "
+            f"{r['batch']} x {r['accumulation']} | {r['threads_per_worker']} | "
             f"{r['samples_per_s']:.2f} | {r['tokens_per_s']:.0f} | {r['seconds_per_step']:.3f} | "
             f"{r['fit_wall_s']:.1f} | {r['final_loss']:.4g} |"
         )
@@ -135,7 +161,10 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=4, help="micro-batch per worker")
     parser.add_argument("--max-length", type=int, default=256)
     parser.add_argument("--configs", default="1x1,2x1,1x2,2x2",
-                        help="WORKERSxZERO[:PRECISION],... (precision fp32 or bf16)")
+                        help="WORKERSxZERO[:PRECISION][:bBaA],... (precision fp32 or bf16; "
+                             "bBaA: micro-batch B, A micro-batches per step)")
+    parser.add_argument("--dataset", default=None,
+                        help="a labelled dataset dir of --kind instead of synthetic rows")
     parser.add_argument("--json", default=None, help="also write the rows here")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -144,17 +173,19 @@ def main() -> None:
     cpus = os.cpu_count() or 2
     configs = parse_configs(args.configs)
     with tempfile.TemporaryDirectory(prefix="bench-train-data-") as data_dir:
-        data = Path(data_dir) / args.kind
-        rows = synthetic_rows(args.kind, 64, words=args.max_length)
-        meta = {"label_kind": "binary"} if args.kind == "rm-implicit" else {}
-        write_dataset(data, args.kind, rows, [], meta)
+        data = Path(args.dataset) if args.dataset else Path(data_dir) / args.kind
+        if not args.dataset:
+            rows = synthetic_rows(args.kind, 64, words=args.max_length)
+            meta = {"label_kind": "binary"} if args.kind == "rm-implicit" else {}
+            write_dataset(data, args.kind, rows, [], meta)
         start_ray(RayConfig(num_cpus=cpus))
         try:
-            results = [run_config(w, z, p, args, model, data, cpus) for w, z, p in configs]
+            results = [run_config(bc, args, model, data, cpus) for bc in configs]
         finally:
             stop_ray()
     title = (f"{args.kind} on {args.model}: {args.steps} steps, micro-batch {args.batch}, "
-             f"max_length {args.max_length}, {cpus} CPUs")
+             f"max_length {args.max_length}, {cpus} CPUs, "
+             f"data {args.dataset or 'synthetic (rows fill max_length)'}")
     print(markdown(results, title))
     if args.json:
         Path(args.json).write_text(json.dumps({"title": title, "rows": results}, indent=2))
