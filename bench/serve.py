@@ -1,7 +1,8 @@
 """Serve overhead: N concurrent POST /v1/search over loopback vs the same searches in-process.
 
     .venv/bin/python bench/serve.py [--requests 24] [--concurrency 4] [--rounds 2]
-        [--strategy greedy] [--max-steps 3] [--model tiny|smollm2-135m|PATH] [--json out.json]
+        [--strategy greedy] [--max-steps 3] [--model tiny|smollm2-135m|PATH]
+        [--reward oracle|value|implicit|judge] [--json out.json]
         [--set serve.runtime.access_log=true ...]
 
 Both paths run the same requests (maze test tasks, fixed seeds, same strategy) over identical
@@ -60,7 +61,8 @@ def make_config(args: argparse.Namespace) -> RootConfig:
     return load_config(overrides=[
         f"policy.model={model_path(args.model)}", "policy.backend=hf",
         f"policy.sampling.max_tokens={args.max_tokens}", "policy.num_cpus_per_replica=0.5",
-        "reward.method=oracle", "envs.num_cpus_per_worker=0.25", "ray.num_cpus=2",
+        f"reward.method={args.reward}", "reward.num_cpus_per_replica=0.25",
+        "envs.num_cpus_per_worker=0.25", "ray.num_cpus=2",
         f"tasks.max_steps={args.max_steps}", f"serve.port={free_port()}",
         f"search.max_concurrent_tasks={args.concurrency}", *args.set,
     ])
@@ -159,7 +161,8 @@ def markdown(args: argparse.Namespace, inproc: dict[str, float], served: dict[st
              outside: dict[str, list[float]], health: list[float]) -> str:
     rows = [
         f"# Serve overhead — {args.rounds} x {args.requests} x {args.strategy} "
-        f"(max_steps {args.max_steps}), concurrency {args.concurrency}, model {args.model}"
+        f"(max_steps {args.max_steps}), concurrency {args.concurrency}, model {args.model}, "
+        f"reward {args.reward}"
         + (f", {' '.join(args.set)}" if args.set else ""),
         "",
         "| path | req/s | p50 ms | p99 ms | mean ms |",
@@ -192,7 +195,12 @@ def main() -> None:
                         choices=["greedy", "beam", "best_of_n", "mcts"])
     parser.add_argument("--max-steps", type=int, default=3)
     parser.add_argument("--max-tokens", type=int, default=12)
-    parser.add_argument("--model", default="tiny")
+    parser.add_argument("--model", default="tiny",
+                        help="policy model (and the value RM's backbone): tiny, a known name or "
+                             "a path; the default config's is smollm2-135m")
+    parser.add_argument("--reward", default="oracle",
+                        help="reward.method; the default config's is value (the policy's "
+                             "backbone with a value head)")
     parser.add_argument("--json", default=None)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="extra config override, e.g. serve.runtime.proxy_grpc=true")
