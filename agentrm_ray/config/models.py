@@ -99,9 +99,9 @@ class PolicyConfig(_Section):
         None,
         description=(
             "vLLM engines (policy, and a vLLM judge): run the model eagerly instead of through "
-            "torch.compile. null = eager on CPU-only replicas (compiling cost 50-70 s per engine "
-            "start on the reference CPU and generated no faster), compiled where the replica has "
-            "GPUs (CUDA graphs)."
+            "torch.compile. null = eager on CPU-only replicas (compiling cost about a minute per "
+            "engine start on the reference CPU and generated no faster), compiled where the "
+            "replica has GPUs (CUDA graphs)."
         ),
     )
     request_timeout_s: float = Field(
