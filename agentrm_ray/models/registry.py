@@ -75,4 +75,5 @@ def resolve_model(name_or_path: str, field: str = "model") -> Path:
         )
     if not (path / "config.json").is_file():
         raise ModelNotFoundError(f"{field}: {str(path)!r} has no config.json (not an HF model dir)")
-    return path
+    # absolute: actors and Ray Train workers need not share the caller's working directory
+    return path.resolve()

@@ -20,6 +20,14 @@ def test_unknown_name_and_missing_paths_are_clear_errors(tmp_path: Path) -> None
         resolve_model(str(tmp_path / "empty"))
 
 
+def test_a_relative_path_resolves_to_an_absolute_one(tiny_model: str, monkeypatch) -> None:
+    """Ray Train workers run in their own directory: a relative path would not load there."""
+    model = Path(tiny_model)
+    monkeypatch.chdir(model.parent)
+    resolved = resolve_model(model.name, field="train.base_model")
+    assert resolved.is_absolute() and resolved == model.resolve()
+
+
 def test_unprepared_short_name_says_how_to_prepare(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("AGENTRM_CACHE", str(tmp_path))
     with pytest.raises(ModelNotFoundError, match="agentrm-ray models prepare"):
