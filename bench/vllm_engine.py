@@ -43,16 +43,16 @@ def model_path(name: str) -> str:
 def engine_child(path: str, dtype: str, eager: bool, prompts: int, tokens: int,
                  max_tokens: int) -> dict[str, Any]:
     """Run in a child process: build one engine, two timed generate calls."""
-    from agentrm_ray.actors.policy.backends.vllm_backend import CPU_ENGINE_ENV
+    from agentrm_ray.actors.policy.backends import BackendSettings
+    from agentrm_ray.actors.policy.backends.vllm_backend import engine_arguments, set_engine_env
 
-    for key, value in {**CPU_ENGINE_ENV, "HF_HUB_OFFLINE": "1"}.items():
-        os.environ.setdefault(key, value)
+    set_engine_env()
     from vllm import LLM, SamplingParams
 
+    settings = BackendSettings(model_path=path, dtype=dtype, max_model_len=4096,
+                               enforce_eager=eager)
     started = time.perf_counter()
-    llm = LLM(model=path, dtype=dtype, max_model_len=4096, enable_prefix_caching=True,
-              enable_chunked_prefill=False, max_num_batched_tokens=4096, seed=0,
-              enforce_eager=eager)
+    llm = LLM(**engine_arguments(settings))
     out: dict[str, Any] = {"dtype": dtype, "eager": eager,
                            "start_s": time.perf_counter() - started}
     rng = random.Random(0)

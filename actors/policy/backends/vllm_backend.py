@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import itertools
 import os
+from typing import Any
 
 from agentrm_ray.actors.policy.api import GenerationRequest, GenerationResult, Sample
-from agentrm_ray.actors.policy.backends.base import PolicyBackend, render_prompt
+from agentrm_ray.actors.policy.backends.base import BackendSettings, PolicyBackend, render_prompt
 
 # CPU engines: a small KV cache is plenty for the small models this runs on a laptop, and
 # both cores may compute (vLLM reserves one for itself by default).
@@ -22,30 +23,38 @@ CPU_ENGINE_ENV = {
 }
 
 
+def set_engine_env() -> None:
+    """Process environment an engine reads at start (unless the user set it already)."""
+    for key, value in {**CPU_ENGINE_ENV, "HF_HUB_OFFLINE": "1"}.items():
+        os.environ.setdefault(key, value)
+
+
+def engine_arguments(s: BackendSettings) -> dict[str, Any]:
+    """vLLM engine arguments of a replica (benchmarks build their engines from them too)."""
+    return {
+        "model": s.model_path,
+        "dtype": s.dtype,
+        "max_model_len": s.max_model_len,
+        "tensor_parallel_size": s.tensor_parallel_size,
+        "enable_prefix_caching": True,
+        # Seeded sampling (our determinism) cannot survive chunked prefill on CPU: vLLM
+        # rewinds a partially-prefilled request's torch.Generator ("CPU Generator does not
+        # use offset" kills the engine). Whole-prompt prefill avoids the rewind.
+        "enable_chunked_prefill": False,
+        "max_num_batched_tokens": max(s.max_model_len, 2048),
+        "seed": s.seed,
+        "disable_log_stats": True,
+        "enforce_eager": s.enforce_eager,
+        **s.extra,
+    }
+
+
 class VLLMBackend(PolicyBackend):
     async def start(self) -> None:
-        for key, value in CPU_ENGINE_ENV.items():
-            os.environ.setdefault(key, value)
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        set_engine_env()
         from vllm import AsyncEngineArgs, AsyncLLMEngine
 
-        s = self.settings
-        args = AsyncEngineArgs(
-            model=s.model_path,
-            dtype=s.dtype,
-            max_model_len=s.max_model_len,
-            tensor_parallel_size=s.tensor_parallel_size,
-            enable_prefix_caching=True,
-            # Seeded sampling (our determinism) cannot survive chunked prefill on CPU: vLLM
-            # rewinds a partially-prefilled request's torch.Generator ("CPU Generator does not
-            # use offset" kills the engine). Whole-prompt prefill avoids the rewind.
-            enable_chunked_prefill=False,
-            max_num_batched_tokens=max(s.max_model_len, 2048),
-            seed=s.seed,
-            disable_log_stats=True,
-            enforce_eager=s.enforce_eager,
-            **s.extra,
-        )
+        args = AsyncEngineArgs(**engine_arguments(self.settings))
         self.engine = AsyncLLMEngine.from_engine_args(args)
         self.tokenizer = await _engine_tokenizer(self.engine)
         self._ids = itertools.count()
