@@ -3,7 +3,7 @@
     .venv/bin/python bench/serve.py [--requests 24] [--concurrency 4] [--rounds 2]
         [--strategy greedy] [--max-steps 3] [--model tiny|smollm2-135m|PATH]
         [--reward oracle|value|implicit|judge] [--json out.json]
-        [--set serve.runtime.access_log=true ...]
+        [--set serve.runtime.access_log=true ...] [--compare-sched-idle]
 
 Both paths run the same requests (maze test tasks, fixed seeds, same strategy) over identical
 actor pools on one local loopback Ray cluster: in-process through `SearchService` (what the
@@ -17,6 +17,11 @@ the strategy). The Serve overhead is that time on the Serve path minus the same 
 in-process path (queueing for a search slot, RM lease, bookkeeping), p50 and p99. A bare
 GET /healthz round trip shows Serve's fixed cost per request. `--set KEY=VALUE` adds config
 overrides (e.g. the `serve.runtime` switches, to compare them with Ray Serve's defaults).
+`--compare-sched-idle` adds a third path to each round: the same Serve app with every policy
+and RM replica process (all its threads) put under Linux SCHED_IDLE for that round and back to
+normal after it, so a model that yields its cores to the request path is compared with one
+that does not, side by side in one run (Linux; leaving SCHED_IDLE needs root or CAP_SYS_NICE;
+replica processes only, not a vLLM engine's child process).
 Markdown to stdout; `--json` also writes the numbers.
 """
 
@@ -25,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import socket
 import statistics
 import time
@@ -55,6 +61,30 @@ def model_path(name: str) -> str:
 
         return str(tiny_llama(seed=0))
     return name
+
+
+MODEL_ACTOR_TITLES = (b"ray::PolicyWorkerImpl", b"ray::RewardWorkerImpl")
+SCHED_IDLE_PATH = "serve_models_sched_idle"
+PATH_TITLES = {"in_process": "in-process SearchService", "serve": "Serve over HTTP",
+               SCHED_IDLE_PATH: "Serve, models under SCHED_IDLE"}
+
+
+def set_model_priority(sched_idle: bool) -> int:
+    """Every thread of every policy/RM replica process on this machine to SCHED_IDLE or back
+    to SCHED_OTHER (Ray's own); returns how many processes."""
+    policy = os.SCHED_IDLE if sched_idle else os.SCHED_OTHER
+    changed = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if not f.read().startswith(MODEL_ACTOR_TITLES):
+                    continue
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                os.sched_setscheduler(int(tid), policy, os.sched_param(0))
+        except (FileNotFoundError, ProcessLookupError):  # ended meanwhile
+            continue
+        changed += 1
+    return changed
 
 
 def make_config(args: argparse.Namespace) -> RootConfig:
@@ -115,11 +145,13 @@ def http_call(client: httpx.AsyncClient, body: dict[str, Any]) -> Callable[[], A
 
 
 async def bench(cfg: RootConfig, url: str, bodies: list[dict[str, Any]], concurrency: int,
-                rounds: int) -> dict[str, Any]:
+                rounds: int, compare_sched_idle: bool = False) -> dict[str, Any]:
     """Alternate in-process and HTTP rounds over the same requests; both stacks stay up."""
     service = await SearchService.start(cfg)
     limits = httpx.Limits(max_connections=concurrency + 2)
     out: dict[str, Any] = {"in_process": ([], 0.0), "serve": ([], 0.0), "healthz": []}
+    if compare_sched_idle:
+        out[SCHED_IDLE_PATH] = ([], 0.0)
     try:
         async with httpx.AsyncClient(base_url=url, timeout=600, limits=limits) as client:
             for _ in range(50):
@@ -128,10 +160,14 @@ async def bench(cfg: RootConfig, url: str, bodies: list[dict[str, Any]], concurr
                 out["healthz"].append(time.perf_counter() - started)
             paths = {"in_process": lambda b: in_process_call(service, b),
                      "serve": lambda b: http_call(client, b)}
+            if compare_sched_idle:
+                paths[SCHED_IDLE_PATH] = paths["serve"]
             for make in paths.values():  # warm-up
                 await run_bounded([make(b) for b in bodies[:2]], concurrency)
             for _ in range(rounds):
                 for name, make in paths.items():
+                    if compare_sched_idle and not set_model_priority(name == SCHED_IDLE_PATH):
+                        raise SystemExit("--compare-sched-idle: no policy/RM replica process")
                     timed, wall = await run_bounded([make(b) for b in bodies], concurrency)
                     total, seconds = out[name]
                     out[name] = (total + timed, seconds + wall)
@@ -157,7 +193,7 @@ def outside_ms(timed: list[Timed]) -> list[float]:
     return [(t - e) * 1e3 for t, e in timed]
 
 
-def markdown(args: argparse.Namespace, inproc: dict[str, float], served: dict[str, float],
+def markdown(args: argparse.Namespace, summaries: dict[str, dict[str, float]],
              outside: dict[str, list[float]], health: list[float]) -> str:
     rows = [
         f"# Serve overhead — {args.rounds} x {args.requests} x {args.strategy} "
@@ -168,21 +204,25 @@ def markdown(args: argparse.Namespace, inproc: dict[str, float], served: dict[st
         "| path | req/s | p50 ms | p99 ms | mean ms |",
         "|---|---:|---:|---:|---:|",
     ]
-    for name, s in (("in-process SearchService", inproc), ("Serve over HTTP", served)):
-        rows.append(f"| {name} | {s['throughput_rps']:.2f} | {s['p50_s'] * 1e3:.0f} | "
-                    f"{s['p99_s'] * 1e3:.0f} | {s['mean_s'] * 1e3:.0f} |")
-    srv, inp = outside["serve"], outside["in_process"]
-    rows += [
-        "",
-        f"- Serve overhead, p50 vs p50: {(served['p50_s'] - inproc['p50_s']) * 1e3:+.1f} ms",
-        f"- Time outside the search (latency - elapsed_s), p50 / p99: Serve "
-        f"{pct(srv, 0.5):.1f} / {pct(srv, 0.99):.1f} ms, in-process "
-        f"{pct(inp, 0.5):.1f} / {pct(inp, 0.99):.1f} ms",
-        f"- **Serve overhead per request: p50 {pct(srv, 0.5) - pct(inp, 0.5):.1f} ms, "
-        f"p99 {pct(srv, 0.99) - pct(inp, 0.99):.1f} ms**",
-        f"- GET /healthz round trip: p50 "
-        f"{pct(health, 0.5) * 1e3:.1f} ms, p99 {pct(health, 0.99) * 1e3:.1f} ms",
-    ]
+    for name, s in summaries.items():
+        rows.append(f"| {PATH_TITLES[name]} | {s['throughput_rps']:.2f} | "
+                    f"{s['p50_s'] * 1e3:.0f} | {s['p99_s'] * 1e3:.0f} | {s['mean_s'] * 1e3:.0f} |")
+    inproc, inp = summaries["in_process"], outside["in_process"]
+    rows += ["", f"- In-process time outside the search (latency - elapsed_s), p50 / p99: "
+                 f"{pct(inp, 0.5):.1f} / {pct(inp, 0.99):.1f} ms"]
+    for name in summaries:
+        if name == "in_process":
+            continue
+        srv = outside[name]
+        rows += [
+            f"- {PATH_TITLES[name]}: p50 vs p50 "
+            f"{(summaries[name]['p50_s'] - inproc['p50_s']) * 1e3:+.1f} ms; time outside the "
+            f"search p50 / p99 {pct(srv, 0.5):.1f} / {pct(srv, 0.99):.1f} ms; "
+            f"**Serve overhead per request: p50 {pct(srv, 0.5) - pct(inp, 0.5):.1f} ms, "
+            f"p99 {pct(srv, 0.99) - pct(inp, 0.99):.1f} ms**",
+        ]
+    rows.append(f"- GET /healthz round trip: p50 "
+                f"{pct(health, 0.5) * 1e3:.1f} ms, p99 {pct(health, 0.99) * 1e3:.1f} ms")
     return "\n".join(rows)
 
 
@@ -202,6 +242,9 @@ def main() -> None:
                         help="reward.method; the default config's is value (the policy's "
                              "backbone with a value head)")
     parser.add_argument("--json", default=None)
+    parser.add_argument("--compare-sched-idle", action="store_true",
+                        help="also run each Serve round with the policy/RM replica processes "
+                             "under SCHED_IDLE (Linux, root or CAP_SYS_NICE)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="extra config override, e.g. serve.runtime.proxy_grpc=true")
     args = parser.parse_args()
@@ -214,21 +257,21 @@ def main() -> None:
 
         url = start_search_app(cfg)
         try:
-            results = asyncio.run(bench(cfg, url, bodies, args.concurrency, args.rounds))
+            results = asyncio.run(bench(cfg, url, bodies, args.concurrency, args.rounds,
+                                        args.compare_sched_idle))
         finally:
             stop_search_app()
     finally:
         stop_ray()
-    inproc, served = summary(*results["in_process"]), summary(*results["serve"])
-    health = results["healthz"]
-    outside = {name: outside_ms(results[name][0]) for name in ("serve", "in_process")}
-    print(markdown(args, inproc, served, outside, health))
+    health = results.pop("healthz")
+    summaries = {name: summary(*timed) for name, timed in results.items()}
+    outside = {name: outside_ms(timed) for name, (timed, _) in results.items()}
+    print(markdown(args, summaries, outside, health))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"args": vars(args), "in_process": inproc, "serve": served,
-                       "in_process_timed": results["in_process"][0],
-                       "serve_timed": results["serve"][0], "outside_ms": outside,
-                       "healthz_s": health}, f, indent=2)
+            json.dump({"args": vars(args), **summaries,
+                       **{f"{name}_timed": timed for name, (timed, _) in results.items()},
+                       "outside_ms": outside, "healthz_s": health}, f, indent=2)
 
 
 if __name__ == "__main__":

@@ -86,11 +86,12 @@ def test_serve_runtime_switches_reach_the_replicas_environment() -> None:
     assert env == serve_environment(cfg.serve.runtime)
     assert env["RAY_SERVE_RUN_USER_CODE_IN_SEPARATE_THREAD"] == "0"
     assert env["RAY_SERVE_RUN_ROUTER_IN_SEPARATE_LOOP"] == "0"
-    assert env["RAY_SERVE_PROXY_USE_GRPC"] == "0"
+    assert env["RAY_SERVE_PROXY_USE_GRPC"] == "1"
     assert env[CALLBACK_ENV] == CALLBACK
     ray_defaults = serve_environment(fake_config(
         serve__runtime__user_code_on_main_loop=False, serve__runtime__router_on_main_loop=False,
-        serve__runtime__retryable_replica_loss=False).serve.runtime)
+        serve__runtime__retryable_replica_loss=False,
+        serve__runtime__proxy_grpc=False).serve.runtime)
     assert ray_defaults == {"RAY_SERVE_RUN_USER_CODE_IN_SEPARATE_THREAD": "1",
                             "RAY_SERVE_RUN_ROUTER_IN_SEPARATE_LOOP": "1",
                             "RAY_SERVE_PROXY_USE_GRPC": "0"}
