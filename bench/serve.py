@@ -246,7 +246,7 @@ def main() -> None:
                         help="also run each Serve round with the policy/RM replica processes "
                              "under SCHED_IDLE (Linux, root or CAP_SYS_NICE)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="extra config override, e.g. serve.runtime.proxy_grpc=true")
+                        help="extra config override, e.g. serve.runtime.proxy_grpc=false")
     args = parser.parse_args()
 
     cfg = make_config(args)
