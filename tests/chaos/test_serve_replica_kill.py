@@ -7,11 +7,15 @@ the undisturbed one, or a retryable error (503 with Retry-After and a message sa
 `error` event with status 503 on a stream). None may hang, and the service must recover: Serve
 replaces the replica, requests sent meanwhile wait for it, and later requests succeed.
 
-Both layouts are tested. In the split layout (`serve.autoscaling` lets the ingress scale) the
+Three setups are tested: both layouts, and the one-replica layout behind the HAProxy ingress.
+In the split layout (`serve.autoscaling` lets the ingress scale) the
 ingress outlives the backend replica and answers for it. In the one-replica layout the replica
 that dies is the one serving the app, and Ray Serve's proxy, which survives it, answers instead
 through `serve.proxy_errors` (`serve.runtime.retryable_replica_loss`): without it in-flight
-requests got a bare 500 and in-flight streams were cut.
+requests got a bare 500 and in-flight streams were cut. With the HAProxy ingress
+(`serve.runtime.ingress=haproxy`, one replica) HAProxy answers for the dead replica with the
+503 `serve.haproxy_ingress` gives it (Ray's own config said 500); a stream already under way
+cannot get a final event from HAProxy and just ends, which is what the test accepts there.
 """
 
 from __future__ import annotations
@@ -42,7 +46,8 @@ CLIENTS = 4
 REQUEST_TIMEOUT_S = 150.0  # a request slower than this counts as hung
 
 
-LAYOUTS = {"split": ["serve.autoscaling.max_replicas=2"], "one-replica": []}
+LAYOUTS = {"split": ["serve.autoscaling.max_replicas=2"], "one-replica": [],
+           "haproxy": ["serve.runtime.ingress=haproxy"]}
 
 
 @pytest.fixture(scope="module", params=list(LAYOUTS))
@@ -120,7 +125,8 @@ def in_flight(served: Served) -> int:
 
 
 def test_killed_search_replica_under_load_answers_every_request_and_recovers(
-        served: Served) -> None:
+        served: Served, request: pytest.FixtureRequest) -> None:
+    layout = request.node.callspec.params["served"]
     with client(served) as c:
         first = c.post("/v1/search", json=SEARCH)
     assert first.status_code == 200, first.text
@@ -171,6 +177,11 @@ def test_killed_search_replica_under_load_answers_every_request_and_recovers(
                          r.status) for r in replies]))
     # Every request came back with a result or a clear, retryable error.
     for r in replies:
+        if layout == "haproxy" and r.route.endswith("stream") and r.status is None:
+            # HAProxy cannot append the final event: the stream just ends (documented), and
+            # at once, not by running into the client's timeout.
+            assert r.took < REQUEST_TIMEOUT_S / 2, r
+            continue
         assert r.status in (200, 503), (r.route, r.status, r.body)
         if r.status == 503:
             detail = r.body["detail"]

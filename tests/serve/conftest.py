@@ -1,4 +1,5 @@
-"""One real Serve application per test module: tiny policy + tiny value RM, auth on.
+"""One real Serve application per test module and ingress (Ray's Python proxy, HAProxy):
+tiny policy + tiny value RM, auth on.
 
 Module scope, not session: the app holds a CPU of the shared 2-CPU test cluster, which the
 rest of the suite needs back.
@@ -12,9 +13,12 @@ import pytest
 from netutil import free_port
 from served import LIMIT_OVERRIDES, TOKEN, Served
 
+INGRESSES = ("proxy", "haproxy")  # serve.runtime.ingress: every HTTP behaviour, both ways
 
-@pytest.fixture(scope="module")
-def served(ray_cluster, tiny_model: str, tiny_value_model: str) -> Iterator[Served]:
+
+@pytest.fixture(scope="module", params=INGRESSES)
+def served(request: pytest.FixtureRequest, ray_cluster, tiny_model: str,
+           tiny_value_model: str) -> Iterator[Served]:
     from agentrm_ray.config import load_config
     from agentrm_ray.serve.app import start_search_app, stop_search_app
     from agentrm_ray.serve.auth import token_digest
@@ -26,6 +30,7 @@ def served(ray_cluster, tiny_model: str, tiny_value_model: str) -> Iterator[Serv
         f"reward.model={tiny_value_model}", "reward.num_cpus_per_replica=0.25",
         "envs.num_cpus_per_worker=0.25", "tasks.max_steps=4", f"serve.port={port}",
         "serve.max_request_bytes=65536", "search.max_concurrent_tasks=8", *LIMIT_OVERRIDES,
+        f"serve.runtime.ingress={request.param}",
     ])
     url = start_search_app(cfg, token_digest(TOKEN))
     try:

@@ -94,4 +94,6 @@ def test_serve_runtime_switches_reach_the_replicas_environment() -> None:
         serve__runtime__proxy_grpc=False).serve.runtime)
     assert ray_defaults == {"RAY_SERVE_RUN_USER_CODE_IN_SEPARATE_THREAD": "1",
                             "RAY_SERVE_RUN_ROUTER_IN_SEPARATE_LOOP": "1",
-                            "RAY_SERVE_PROXY_USE_GRPC": "0"}
+                            "RAY_SERVE_PROXY_USE_GRPC": "0",
+                            "RAY_SERVE_ENABLE_HA_PROXY": "0",
+                            "RAY_SERVE_ENABLE_DIRECT_INGRESS": "0"}
