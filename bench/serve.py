@@ -4,7 +4,7 @@
         [--strategy greedy] [--max-steps 3] [--model tiny|smollm2-135m|PATH]
         [--reward oracle|value|implicit|judge] [--json out.json]
         [--set serve.runtime.access_log=true ...] [--compare-sched-idle]
-        [--ingress proxy|haproxy|proxy,haproxy]
+        [--ingress auto|proxy|haproxy|proxy,haproxy]
 
 Both paths run the same requests (maze test tasks, fixed seeds, same strategy) over identical
 actor pools on one local loopback Ray cluster: in-process through `SearchService` (what the
@@ -22,9 +22,11 @@ overrides (e.g. the `serve.runtime` switches, to compare them with Ray Serve's d
 and RM replica process (all its threads) put under Linux SCHED_IDLE for that round and back to
 normal after it, so a model that yields its cores to the request path is compared with one
 that does not, side by side in one run (Linux; leaving SCHED_IDLE needs root or CAP_SYS_NICE;
-replica processes only, not a vLLM engine's child process). `--ingress proxy,haproxy` measures
-each `serve.runtime.ingress` as a path of its own, side by side: Serve runs once per Ray cluster
-and reads that switch when it starts, so each such round restarts the app (and warms it up).
+replica processes only, not a vLLM engine's child process). `--ingress` is
+`serve.runtime.ingress`, by default the config's `auto` (HAProxy where Ray finds its binary, as
+on Linux); `--ingress proxy,haproxy` measures each as a path of its own, side by side: Serve
+runs once per Ray cluster and reads that switch when it starts, so each such round restarts
+the app (and warms it up).
 The client runs in this process next to the in-process stack; its heap is frozen out of the
 garbage collector once the stacks are up (as Serve does in its own processes), and its
 collections during the rounds are reported: a full one stalls every request in flight.
@@ -51,6 +53,7 @@ from agentrm_ray.config.models import ServeIngress
 from agentrm_ray.envs import family_by_env_id
 from agentrm_ray.runtime import start_ray, stop_ray
 from agentrm_ray.serve.catalog import resolve_task
+from agentrm_ray.serve.haproxy_ingress import effective_ingress
 from agentrm_ray.serve.schemas import SearchRequest, SearchResponse
 from agentrm_ray.serve.service import SearchService
 
@@ -386,14 +389,18 @@ def main() -> None:
     parser.add_argument("--compare-sched-idle", action="store_true",
                         help="also run each Serve round with the policy/RM replica processes "
                              "under SCHED_IDLE (Linux, root or CAP_SYS_NICE)")
-    parser.add_argument("--ingress", default=["proxy"], type=ingress_list,
-                        help="serve.runtime.ingress to measure; comma-separated to compare "
-                             "them side by side (Serve restarts each round), e.g. proxy,haproxy")
+    parser.add_argument("--ingress", default=["auto"], type=ingress_list,
+                        help="serve.runtime.ingress to measure (default: the config's auto); "
+                             "comma-separated to compare them side by side (Serve restarts "
+                             "each round), e.g. proxy,haproxy")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="extra config override, e.g. serve.runtime.proxy_grpc=false")
     args = parser.parse_args()
 
-    ingresses = args.ingress
+    ingresses = [effective_ingress(ServeIngress(i)).value for i in args.ingress]
+    if len(set(ingresses)) != len(ingresses):
+        parser.error(f"--ingress {','.join(args.ingress)} is {','.join(ingresses)} here")
+    args.ingress = ingresses  # as reported
     if args.compare_sched_idle and len(ingresses) > 1:
         parser.error("--compare-sched-idle measures one ingress at a time")
     cfg = make_config(args)

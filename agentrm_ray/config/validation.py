@@ -8,7 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from agentrm_ray.config.errors import ConfigProblem
-from agentrm_ray.config.models import PolicyBackend, RewardMethod, RootConfig, SearchStrategy
+from agentrm_ray.config.models import (
+    PolicyBackend,
+    RewardMethod,
+    RootConfig,
+    SearchStrategy,
+    ServeIngress,
+)
 
 _NEEDS_RM = {SearchStrategy.best_of_n, SearchStrategy.beam}
 
@@ -76,6 +82,26 @@ def _autoscaling_bounds(cfg: RootConfig) -> list[ConfigProblem]:
     return []
 
 
+def _serve_ports_distinct(cfg: RootConfig) -> list[ConfigProblem]:
+    """With the HAProxy ingress four listeners share serve.host; `auto` may pick it."""
+    rt = cfg.serve.runtime
+    if rt.ingress is ServeIngress.proxy:
+        return []
+    ports = {"serve.port": cfg.serve.port,
+             "serve.runtime.haproxy_stats_port": rt.haproxy_stats_port,
+             "serve.runtime.haproxy_metrics_port": rt.haproxy_metrics_port,
+             "serve.runtime.fallback_proxy_port": rt.fallback_proxy_port}
+    seen: dict[int, str] = {}
+    problems = []
+    for path, port in ports.items():
+        if port in seen:
+            problems.append(ConfigProblem(
+                path, f"{port} is also {seen[port]}: the HAProxy ingress (serve.runtime.ingress="
+                      f"{rt.ingress.value}) listens on each of these ports"))
+        seen.setdefault(port, path)
+    return problems
+
+
 RULES: tuple[Callable[[RootConfig], list[ConfigProblem]], ...] = (
     _strategy_needs_reward,
     _openai_needs_url,
@@ -83,6 +109,7 @@ RULES: tuple[Callable[[RootConfig], list[ConfigProblem]], ...] = (
     _train_gpus,
     _judge_backend_is_local,
     _autoscaling_bounds,
+    _serve_ports_distinct,
 )
 
 

@@ -15,6 +15,7 @@ request), `service` (the search logic, no Serve), `deployments` (the Serve class
 (the FastAPI app), `app` (build and start the application), `auth`, `body_limit`, `metrics`,
 `sse`, `errors` (field-naming 422s), `loopback` (replica gRPC servers on 127.0.0.1 when the
 node is loopback-only), `proxy_errors` (run in Serve's proxy: a 503 with Retry-After, not a
-bare 500, for a request whose replica died), `haproxy_ingress` (`serve.runtime.ingress=haproxy`:
-Ray's HAProxy ingress with its listeners on `serve.host` and the same retryable 503).
+bare 500, for a request whose replica died), `haproxy_ingress` (`serve.runtime.ingress`, auto:
+Ray's HAProxy ingress where its binary is found, with its listeners on `serve.host`, the same
+retryable 503, and an answer for every request).
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from ray import serve
@@ -13,6 +14,8 @@ from agentrm_ray.config.models import AutoscalingConfig, ServeIngress, ServeRunt
 from agentrm_ray.serve import haproxy_ingress, proxy_errors
 from agentrm_ray.serve.api import IngressSettings
 from agentrm_ray.serve.deployments import SearchBackend, SearchIngress, SearchServer
+
+log = logging.getLogger(__name__)
 
 APP_NAME = "agentrm-search"
 BACKEND_MAX_ONGOING = 1024  # searches queue inside the service (search.max_concurrent_tasks)
@@ -33,9 +36,12 @@ def serve_environment(rt: ServeRuntimeConfig) -> dict[str, str]:
         "RAY_SERVE_RUN_ROUTER_IN_SEPARATE_LOOP": "0" if rt.router_on_main_loop else "1",
         "RAY_SERVE_PROXY_USE_GRPC": "1" if rt.proxy_grpc else "0",
     }
-    haproxy = rt.ingress is ServeIngress.haproxy
+    haproxy = haproxy_ingress.effective_ingress(rt.ingress) is ServeIngress.haproxy
     for name in (haproxy_ingress.ENABLE_ENV, haproxy_ingress.DIRECT_INGRESS_ENV):
         env[name] = "1" if haproxy else "0"
+    env[haproxy_ingress.STATS_PORT_ENV] = str(rt.haproxy_stats_port)
+    env[haproxy_ingress.METRICS_PORT_ENV] = str(rt.haproxy_metrics_port)
+    env[haproxy_ingress.FALLBACK_PORT_ENV] = str(rt.fallback_proxy_port)
     if rt.retryable_replica_loss:
         env[proxy_errors.CALLBACK_ENV] = proxy_errors.CALLBACK
     return env
@@ -104,9 +110,11 @@ def start_search_app(cfg: RootConfig, auth_digest: str | None = None) -> str:
     models first).
     """
     rt = cfg.serve.runtime
-    haproxy = rt.ingress is ServeIngress.haproxy
+    ingress = haproxy_ingress.effective_ingress(rt.ingress)
+    haproxy = ingress is ServeIngress.haproxy
     if haproxy:
         haproxy_ingress.require_haproxy_binary()
+    log.info("Serve ingress: %s (serve.runtime.ingress=%s)", ingress.value, rt.ingress.value)
     controller_env = {**serve_environment(rt), **haproxy_ingress.controller_environment(haproxy)}
     logging_config = LoggingConfig(enable_access_log=rt.access_log)
     serve.start(http_options={"host": cfg.serve.host, "port": cfg.serve.port},

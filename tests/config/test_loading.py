@@ -66,6 +66,10 @@ def test_dotted_overrides_are_typed_yaml_values() -> None:
         (["quickstart.share_best_of_n_samples=maybe"], "quickstart.share_best_of_n_samples",
          "valid boolean"),
         (["serve.autoscaling.min_replicas=3"], "serve.autoscaling.min_replicas", "max_replicas"),
+        (["serve.port=8404"], "serve.runtime.haproxy_stats_port", "also serve.port"),
+        (["serve.runtime.ingress=haproxy", "serve.runtime.fallback_proxy_port=9101"],
+         "serve.runtime.fallback_proxy_port", "HAProxy ingress"),
+        (["serve.runtime.ingress=nginx"], "serve.runtime.ingress", "'auto', 'proxy' or"),
         (["serve.limits.max_n=0"], "serve.limits.max_n", "greater than or equal to 1"),
         (["serve.limits.max_timeout_s=-5"], "serve.limits.max_timeout_s", "greater than 0"),
         (["serve.limits.max_width=4"], "serve.limits.max_width", "unknown key"),
@@ -79,6 +83,11 @@ def test_bad_values_name_the_dotted_field(overrides: list[str], path: str, fragm
     paths = [p.path for p in info.value.problems]
     assert path in paths, paths
     assert fragment in str(info.value)
+
+
+def test_the_python_proxy_does_not_care_about_haproxys_ports() -> None:
+    cfg = load_config(overrides=["serve.runtime.ingress=proxy", "serve.port=8404"])
+    assert cfg.serve.port == cfg.serve.runtime.haproxy_stats_port
 
 
 def test_every_problem_is_reported_at_once() -> None:

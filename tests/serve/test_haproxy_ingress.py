@@ -1,15 +1,22 @@
 """`serve.runtime.ingress=haproxy`: how Ray's HAProxy config template is held to loopback and
-to a retryable 503, and how the switch reaches Serve's processes (no Ray runtime here; the real
-HAProxy runs in tests/chaos/test_serve_replica_kill.py and test_serve_haproxy.py)."""
+to a retryable 503, and how the switch reaches Serve's processes. No Ray runtime here: the last
+tests run the real HAProxy binary with the rewritten config in front of a dying replica; the
+whole stack runs in tests/serve/test_serve_http.py and tests/chaos/test_serve_replica_kill.py."""
 
 from __future__ import annotations
 
 import json
 import re
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
 
 import pytest
 from fakes import fake_config
 
+from agentrm_ray.config.models import ServeIngress
 from agentrm_ray.errors import AgentRMError
 from agentrm_ray.serve import haproxy_ingress, proxy_errors
 from agentrm_ray.serve.app import serve_environment
@@ -80,7 +87,7 @@ def test_the_setup_hook_variable_is_rays() -> None:
 
 
 def test_the_switch_reaches_serve_both_ways() -> None:
-    proxy = fake_config().serve.runtime
+    proxy = fake_config(serve__runtime__ingress="proxy").serve.runtime
     haproxy = fake_config(serve__runtime__ingress="haproxy").serve.runtime
     assert serve_environment(proxy)[haproxy_ingress.ENABLE_ENV] == "0"
     assert serve_environment(proxy)[haproxy_ingress.DIRECT_INGRESS_ENV] == "0"
@@ -91,11 +98,45 @@ def test_the_switch_reaches_serve_both_ways() -> None:
         haproxy_ingress.SETUP_HOOK_ENV: haproxy_ingress.SETUP_HOOK}
 
 
+def test_haproxys_ports_come_from_the_config_under_rays_names() -> None:
+    from ray.serve._private import constants
+
+    for name in (haproxy_ingress.STATS_PORT_ENV, haproxy_ingress.METRICS_PORT_ENV,
+                 haproxy_ingress.FALLBACK_PORT_ENV):
+        assert hasattr(constants, name), name  # the variable Ray reads has that name
+    rt = fake_config(serve__runtime__ingress="haproxy", serve__runtime__haproxy_stats_port=18404,
+                     serve__runtime__haproxy_metrics_port=19101,
+                     serve__runtime__fallback_proxy_port=18500).serve.runtime
+    env = serve_environment(rt)
+    assert env[haproxy_ingress.STATS_PORT_ENV] == "18404"
+    assert env[haproxy_ingress.METRICS_PORT_ENV] == "19101"
+    assert env[haproxy_ingress.FALLBACK_PORT_ENV] == "18500"
+
+
+def test_auto_takes_haproxy_where_ray_finds_its_binary() -> None:
+    assert fake_config().serve.runtime.ingress is ServeIngress.auto  # the default
+    assert haproxy_ingress.find_haproxy_binary()  # ray[serve] brought it on this Linux
+    assert haproxy_ingress.effective_ingress(ServeIngress.auto) is ServeIngress.haproxy
+    assert serve_environment(fake_config().serve.runtime)[haproxy_ingress.ENABLE_ENV] == "1"
+
+
+def test_auto_falls_back_to_the_python_proxy_without_a_binary(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from ray.serve._private import haproxy
+
+    monkeypatch.setattr(haproxy, "RAY_SERVE_HAPROXY_BINARY_PATH", "/nonexistent/haproxy")
+    assert haproxy_ingress.find_haproxy_binary() is None
+    assert haproxy_ingress.effective_ingress(ServeIngress.auto) is ServeIngress.proxy
+    assert serve_environment(fake_config().serve.runtime)[haproxy_ingress.ENABLE_ENV] == "0"
+    for explicit in (ServeIngress.proxy, ServeIngress.haproxy):
+        assert haproxy_ingress.effective_ingress(explicit) is explicit
+
+
 def test_a_missing_binary_says_how_to_get_one(monkeypatch: pytest.MonkeyPatch) -> None:
     from ray.serve._private import haproxy
 
     monkeypatch.setattr(haproxy, "RAY_SERVE_HAPROXY_BINARY_PATH", "/nonexistent/haproxy")
-    with pytest.raises(AgentRMError, match=r"agentrm-ray\[haproxy\]"):
+    with pytest.raises(AgentRMError, match=r"RAY_SERVE_HAPROXY_BINARY_PATH.*ingress=proxy"):
         haproxy_ingress.require_haproxy_binary()
 
 
@@ -112,3 +153,102 @@ def test_the_hook_patches_rays_module(monkeypatch: pytest.MonkeyPatch,
     assert f"errorfile 503 {error_file}" in haproxy.HAPROXY_CONFIG_TEMPLATE
     with open(error_file, "rb") as f:
         assert f.read() == haproxy_ingress.replica_lost_response()
+
+
+# ---------------------------------------------------------------- the real HAProxy binary
+# A replica that dies under a request, against HAProxy run with the `defaults` section of
+# Ray's template (rendered as Ray renders it) in front of a backend configured as Ray's are.
+
+REQUEST = b"POST /v1/search HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}"
+
+
+def render_defaults(template: str, error_file: str) -> str:
+    from jinja2 import Environment
+    from ray.serve._private.haproxy import HAProxyConfig
+
+    section = template[template.index("defaults\n"):template.index("frontend prometheus")]
+    cfg = HAProxyConfig(enable_hap_optimization=False, error_file_path=error_file)
+    return Environment().from_string(section).render(config=cfg)
+
+
+def replica_that_answers_once(listener: socket.socket) -> None:
+    """Answers the first request (keeping the connection open, as uvicorn does), then reads
+    every later request and closes without an answer: a replica killed under it."""
+    answered = False
+    while True:
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return  # the test closed the listener
+        with conn:
+            while True:
+                try:
+                    data = conn.recv(65536)
+                except ConnectionResetError:  # HAProxy closing its side hard
+                    break
+                if not data:
+                    break
+                if answered:
+                    break  # dies with the request read
+                answered = True
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+
+def second_request_through_haproxy(defaults: str, tmp_path: Path) -> bytes:
+    """What a keep-alive client gets for its second request once the replica has died."""
+    from netutil import free_port
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    threading.Thread(target=replica_that_answers_once, args=(listener,), daemon=True).start()
+    front = free_port()
+    cfg = tmp_path / "haproxy.cfg"
+    cfg.write_text(f"global\n    maxconn 64\n{defaults}\n"
+                   f"frontend http_frontend\n    bind 127.0.0.1:{front}\n"
+                   "    default_backend replica\n"
+                   "backend replica\n    http-reuse always\n"  # as Ray's backends
+                   f"    server r 127.0.0.1:{listener.getsockname()[1]}\n")
+    proc = subprocess.Popen([haproxy_ingress.require_haproxy_binary(), "-db", "-f", str(cfg)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client = socket.create_connection(("127.0.0.1", front), timeout=10)
+                break
+            except ConnectionRefusedError:
+                assert time.monotonic() < deadline and proc.poll() is None, "haproxy did not start"
+                time.sleep(0.05)
+        with client:
+            client.sendall(REQUEST)
+            assert client.recv(65536).startswith(b"HTTP/1.1 200"), "first request"
+            client.sendall(REQUEST)
+            answer = b""
+            while chunk := client.recv(65536):
+                answer += chunk
+                if b"\r\n\r\n" in answer and answer.endswith(b"}"):
+                    break
+            return answer
+    finally:
+        proc.kill()
+        proc.wait()
+        listener.close()
+
+
+def test_a_replica_dying_under_a_reused_connection_gets_the_503_not_a_silent_close(
+        tmp_path: Path) -> None:
+    error_file = tmp_path / "lost.http"
+    error_file.write_bytes(haproxy_ingress.replica_lost_response())
+    ours = haproxy_ingress.rewrite_template(ray_template(), error_file=str(error_file))
+    answer = second_request_through_haproxy(render_defaults(ours, str(error_file)), tmp_path)
+    assert answer.startswith(b"HTTP/1.1 503"), answer
+    assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["detail"] == proxy_errors.DETAIL
+
+
+def test_rays_own_template_closes_such_a_request_without_an_answer(tmp_path: Path) -> None:
+    """The premise of `option http-server-close`: if HAProxy stops doing this, it can go."""
+    error_file = tmp_path / "lost.http"
+    error_file.write_bytes(haproxy_ingress.replica_lost_response())
+    rays = haproxy_ingress.rewrite_template(ray_template(), error_file=str(error_file)).replace(
+        "\n    option http-server-close", "")
+    assert second_request_through_haproxy(render_defaults(rays, str(error_file)),
+                                          tmp_path) == b""

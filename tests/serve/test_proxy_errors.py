@@ -90,10 +90,14 @@ def test_serve_runtime_switches_reach_the_replicas_environment() -> None:
     assert env[CALLBACK_ENV] == CALLBACK
     ray_defaults = serve_environment(fake_config(
         serve__runtime__user_code_on_main_loop=False, serve__runtime__router_on_main_loop=False,
-        serve__runtime__retryable_replica_loss=False,
-        serve__runtime__proxy_grpc=False).serve.runtime)
+        serve__runtime__retryable_replica_loss=False, serve__runtime__proxy_grpc=False,
+        serve__runtime__ingress="proxy").serve.runtime)
     assert ray_defaults == {"RAY_SERVE_RUN_USER_CODE_IN_SEPARATE_THREAD": "1",
                             "RAY_SERVE_RUN_ROUTER_IN_SEPARATE_LOOP": "1",
                             "RAY_SERVE_PROXY_USE_GRPC": "0",
                             "RAY_SERVE_ENABLE_HA_PROXY": "0",
-                            "RAY_SERVE_ENABLE_DIRECT_INGRESS": "0"}
+                            "RAY_SERVE_ENABLE_DIRECT_INGRESS": "0",
+                            # Ray's own defaults, unused by its Python proxy
+                            "RAY_SERVE_HAPROXY_STATS_PORT": "8404",
+                            "RAY_SERVE_HAPROXY_METRICS_PORT": "9101",
+                            "RAY_SERVE_FALLBACK_PROXY_HTTP_PORT": "8500"}
