@@ -49,16 +49,15 @@ def serve(
             stdout.print(f"prepared model {name}")
         SearchStack(serving_config(cfg))  # model paths are checked here, before Ray starts
     with user_errors(), ray_session(cfg.ray):
-        from agentrm_ray.serve.app import start_search_app, stop_search_app
-        from agentrm_ray.serve.haproxy_ingress import effective_ingress
+        from agentrm_ray.serve.app import start_search_app, stop_search_app, with_effective_ingress
 
         stop = _stop_on_signals()
+        cfg = with_effective_ingress(cfg)
         url = start_search_app(cfg, token_digest(token) if token else None)
-        ingress = effective_ingress(cfg.serve.runtime.ingress).value
         try:
             stdout.print(f"serving on {url}  (docs: {url}/docs, auth: "
-                         f"{'bearer token' if token else 'off'}, ingress: {ingress}); "
-                         "Ctrl-C stops")
+                         f"{'bearer token' if token else 'off'}, ingress: "
+                         f"{cfg.serve.runtime.ingress.value}); Ctrl-C stops")
             stop.wait()
         finally:
             stop_search_app()

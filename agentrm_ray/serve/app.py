@@ -47,6 +47,17 @@ def serve_environment(rt: ServeRuntimeConfig) -> dict[str, str]:
     return env
 
 
+def with_effective_ingress(cfg: RootConfig) -> RootConfig:
+    """`cfg` with `serve.runtime.ingress: auto` decided (`haproxy_ingress.effective_ingress`),
+    so Serve's controller, the replicas and whoever reports the choice see one decision."""
+    ingress = haproxy_ingress.effective_ingress(cfg.serve.runtime.ingress)
+    if ingress is cfg.serve.runtime.ingress:
+        return cfg
+    decided = cfg.model_copy(deep=True)
+    decided.serve.runtime.ingress = ingress
+    return decided
+
+
 def _actor_options(cfg: RootConfig) -> dict[str, Any]:
     """No CPU reserved; `serve.runtime`'s switches in the replica's environment.
 
@@ -109,12 +120,13 @@ def start_search_app(cfg: RootConfig, auth_digest: str | None = None) -> str:
     Serve instance already running. Blocks until every replica is up (the pools load the
     models first).
     """
+    asked = cfg.serve.runtime.ingress
+    cfg = with_effective_ingress(cfg)
     rt = cfg.serve.runtime
-    ingress = haproxy_ingress.effective_ingress(rt.ingress)
-    haproxy = ingress is ServeIngress.haproxy
+    haproxy = rt.ingress is ServeIngress.haproxy
     if haproxy:
         haproxy_ingress.require_haproxy_binary()
-    log.info("Serve ingress: %s (serve.runtime.ingress=%s)", ingress.value, rt.ingress.value)
+    log.info("Serve ingress: %s (serve.runtime.ingress=%s)", rt.ingress.value, asked.value)
     controller_env = {**serve_environment(rt), **haproxy_ingress.controller_environment(haproxy)}
     logging_config = LoggingConfig(enable_access_log=rt.access_log)
     serve.start(http_options={"host": cfg.serve.host, "port": cfg.serve.port},

@@ -85,6 +85,7 @@ def test_serve_command_serves_until_sigterm(tiny_model: str, tmp_path: Path) -> 
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(90) == 0, log.read_text()[-3000:]
         assert "serving on http://127.0.0.1:" in log.read_text()
+        assert "ingress: haproxy)" in log.read_text()  # auto, decided: Linux has the binary
         time.sleep(2)
         assert [c.pid for c in children if c.is_running() and c.status() != "zombie"] == []
     finally:

@@ -120,6 +120,18 @@ def test_auto_takes_haproxy_where_ray_finds_its_binary() -> None:
     assert serve_environment(fake_config().serve.runtime)[haproxy_ingress.ENABLE_ENV] == "1"
 
 
+def test_auto_is_decided_once_for_the_whole_start() -> None:
+    from agentrm_ray.serve.app import with_effective_ingress
+
+    auto = fake_config()
+    decided = with_effective_ingress(auto)
+    assert decided.serve.runtime.ingress is ServeIngress.haproxy
+    assert auto.serve.runtime.ingress is ServeIngress.auto  # the caller's config is untouched
+    assert with_effective_ingress(decided) is decided  # nothing left to decide, no copy
+    explicit = fake_config(serve__runtime__ingress="proxy")
+    assert with_effective_ingress(explicit) is explicit
+
+
 def test_auto_falls_back_to_the_python_proxy_without_a_binary(
         monkeypatch: pytest.MonkeyPatch) -> None:
     from ray.serve._private import haproxy
@@ -234,20 +246,25 @@ def second_request_through_haproxy(defaults: str, tmp_path: Path) -> bytes:
         listener.close()
 
 
+@pytest.fixture
+def error_file(tmp_path: Path) -> Path:
+    """Our replica-lost answer, as `patch_haproxy_template` writes it for HAProxy."""
+    path = tmp_path / "lost.http"
+    path.write_bytes(haproxy_ingress.replica_lost_response())
+    return path
+
+
 def test_a_replica_dying_under_a_reused_connection_gets_the_503_not_a_silent_close(
-        tmp_path: Path) -> None:
-    error_file = tmp_path / "lost.http"
-    error_file.write_bytes(haproxy_ingress.replica_lost_response())
+        tmp_path: Path, error_file: Path) -> None:
     ours = haproxy_ingress.rewrite_template(ray_template(), error_file=str(error_file))
     answer = second_request_through_haproxy(render_defaults(ours, str(error_file)), tmp_path)
     assert answer.startswith(b"HTTP/1.1 503"), answer
     assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["detail"] == proxy_errors.DETAIL
 
 
-def test_rays_own_template_closes_such_a_request_without_an_answer(tmp_path: Path) -> None:
+def test_rays_own_template_closes_such_a_request_without_an_answer(
+        tmp_path: Path, error_file: Path) -> None:
     """The premise of `option http-server-close`: if HAProxy stops doing this, it can go."""
-    error_file = tmp_path / "lost.http"
-    error_file.write_bytes(haproxy_ingress.replica_lost_response())
     rays = haproxy_ingress.rewrite_template(ray_template(), error_file=str(error_file)).replace(
         "\n    option http-server-close", "")
     assert second_request_through_haproxy(render_defaults(rays, str(error_file)),
