@@ -24,14 +24,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _common import model_path
+
 DTYPES = ("float32", "bfloat16")
-
-
-def model_path(name: str) -> str:
-    sys.path.insert(0, str(Path(__file__).parent))
-    from train import model_path as prepared  # bench/train.py prepares known models
-
-    return prepared(name)
 
 
 def rm_forward(path: str, states: int, tokens: int) -> list[dict[str, Any]]:

@@ -47,6 +47,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+from _common import model_path
 
 from agentrm_ray.config import RootConfig, load_config
 from agentrm_ray.config.models import ServeIngress
@@ -99,14 +100,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def model_path(name: str) -> str:
-    if name == "tiny":
-        from agentrm_ray.models.tiny import tiny_llama
-
-        return str(tiny_llama(seed=0))
-    return name
 
 
 MODEL_ACTOR_TITLES = (b"ray::PolicyWorkerImpl", b"ray::RewardWorkerImpl")

@@ -29,6 +29,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from _common import model_path
+
 from agentrm_ray.config import load_config
 from agentrm_ray.config.models import RayConfig
 from agentrm_ray.data.datasets import write_dataset
@@ -57,21 +59,6 @@ def synthetic_rows(kind: str, count: int, words: int, seed: int = 0) -> list[dic
                 {"role": "user", "content": text},
                 {"role": "assistant", "content": "Action: go north"}]})
     return rows
-
-
-def model_path(name: str) -> str:
-    if name == "tiny":
-        from agentrm_ray.models.tiny import tiny_llama
-
-        return str(tiny_llama(seed=0))
-    from agentrm_ray.models import resolve_model
-    from agentrm_ray.models.registry import KNOWN_MODELS, is_prepared
-
-    if name in KNOWN_MODELS and not is_prepared(name):
-        from agentrm_ray.models.prepare import prepare
-
-        prepare(name)
-    return str(resolve_model(name))
 
 
 @dataclass(frozen=True)

@@ -25,19 +25,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _common import model_path
+
 MARK = "vllm-engine-bench-row "  # vLLM logs to stdout too: the child's result line is marked
 WORDS = ["go", "to", "the", "cabinet", "open", "take", "put", "desk", "drawer", "apple",
          "knife", "click", "search", "buy"]
 # label -> enforce_eager; run in this order on one fresh private compile cache, so the first
 # row compiles from nothing and the second reuses what the first compiled
 MODES = {"compiled, cold cache": False, "compiled, warm cache": False, "eager": True}
-
-
-def model_path(name: str) -> str:
-    sys.path.insert(0, str(Path(__file__).parent))
-    from train import model_path as prepared  # bench/train.py prepares known models
-
-    return prepared(name)
 
 
 def engine_child(path: str, dtype: str, eager: bool, prompts: int, tokens: int,
