@@ -30,9 +30,19 @@ def listening_sockets_of_process_tree(root_pid: int) -> list[tuple[str, int, str
     return found
 
 
-def free_port() -> int:
+def free_ports(n: int) -> list[int]:
+    """n distinct free loopback ports (held open together while picked, so none repeats)."""
     import socket
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def free_port() -> int:
+    return free_ports(1)[0]

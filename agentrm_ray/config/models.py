@@ -387,6 +387,16 @@ class ServeRuntimeConfig(_Section):
             "dead one is replaced; requests sent then wait for the new replica."
         ),
     )
+    ingress_drain_s: float = Field(
+        2.0, ge=0,
+        description=(
+            "HAProxy ingress only: how long a stopping ingress replica stays reachable so "
+            "HAProxy can drop it (RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S); its searches "
+            "in flight still finish after. Ray's 30 s default is meant for external load "
+            "balancers and made every stop of `agentrm-ray serve` take 30 s; HAProxy retries a "
+            "refused connection on another replica, so a short window loses nothing."
+        ),
+    )
     retryable_replica_loss: bool = Field(
         True,
         description=(
@@ -399,7 +409,15 @@ class ServeRuntimeConfig(_Section):
 
 
 class ServeConfig(_Section):
-    host: str = Field("127.0.0.1", description="HTTP bind address (loopback by default).")
+    host: str = Field(
+        "127.0.0.1",
+        description=(
+            "HTTP bind address (loopback by default). Behind the HAProxy ingress a loopback "
+            "address also keeps HAProxy and the HTTP-serving replicas on the head node of a "
+            "multi-node cluster: a replica elsewhere would listen on its own node's loopback, "
+            "out of HAProxy's reach."
+        ),
+    )
     port: int = Field(8000, ge=1, le=65535, description="HTTP port.")
     route_prefix: str = Field("/", description="Route prefix of the application.")
     auth_token_env: str | None = Field(

@@ -47,6 +47,8 @@ DIRECT_INGRESS_ENV = "RAY_SERVE_ENABLE_DIRECT_INGRESS"
 STATS_PORT_ENV = "RAY_SERVE_HAPROXY_STATS_PORT"
 METRICS_PORT_ENV = "RAY_SERVE_HAPROXY_METRICS_PORT"
 FALLBACK_PORT_ENV = "RAY_SERVE_FALLBACK_PROXY_HTTP_PORT"
+# How long a stopping ingress replica stays reachable for HAProxy (read by controller and replica).
+DRAIN_ENV = "RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S"
 # ray._private.ray_constants.WORKER_PROCESS_SETUP_HOOK_ENV_VAR, spelled out so that building
 # the environment does not import Ray's internals (tests pin the two together).
 SETUP_HOOK_ENV = "__RAY_WORKER_PROCESS_SETUP_HOOK_ENV_VAR"

@@ -1,4 +1,5 @@
-"""Keep Serve replicas' internal gRPC servers on loopback when the node is loopback-only.
+"""Keep Serve replicas' internal gRPC servers on loopback when the node is loopback-only;
+tell a loopback bind address from others.
 
 Why: Ray Serve 2.60 starts an inter-deployment gRPC server in every replica on `[::]:0`
 (hard-coded in `ray.serve._private.replica`), i.e. on every interface, even when the node
@@ -11,10 +12,22 @@ address not 127.0.0.1) nothing is changed.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 LOOPBACK = "127.0.0.1"
 _MARK = "_agentrm_loopback"
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether a bind address only accepts connections from this machine (127.0.0.0/8, ::1,
+    localhost)."""
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a hostname: it may resolve to anything
+        return False
 
 
 def keep_replica_grpc_on_loopback() -> bool:

@@ -22,24 +22,11 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
-from netutil import is_loopback
+from netutil import free_ports, is_loopback
 
 pytestmark = pytest.mark.integration
 
 BIN = Path(sys.executable).parent
-
-
-def _free_ports(n: int) -> list[int]:
-    import socket
-
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
 
 
 def _env() -> dict[str, str]:
@@ -96,7 +83,7 @@ def _wait_for_dashboard(url: str, head: subprocess.Popen, log: Path,
 
 
 def test_ray_job_submit_runs_a_search(tiny_model: str, tmp_path: Path) -> None:
-    gcs, dashboard, client, agent_http, agent_grpc, metrics = _free_ports(6)
+    gcs, dashboard, client, agent_http, agent_grpc, metrics = free_ports(6)
     temp_dir = tempfile.mkdtemp(prefix="arj", dir="/tmp")  # short: Ray's socket paths
     suite = tmp_path / "suite.yaml"
     suite.write_text("name: job-suite\nseed: 0\nfamilies:\n  maze: 2\n")

@@ -113,6 +113,57 @@ def test_haproxys_ports_come_from_the_config_under_rays_names() -> None:
     assert env[haproxy_ingress.FALLBACK_PORT_ENV] == "18500"
 
 
+def test_a_stopping_ingress_replica_drains_for_the_configured_window() -> None:
+    from ray.serve._private import constants
+
+    assert hasattr(constants, haproxy_ingress.DRAIN_ENV)  # the variable Ray reads has that name
+    assert serve_environment(fake_config().serve.runtime)[haproxy_ingress.DRAIN_ENV] == "2.0"
+    rt = fake_config(serve__runtime__ingress_drain_s=7.5).serve.runtime
+    assert serve_environment(rt)[haproxy_ingress.DRAIN_ENV] == "7.5"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"])
+def test_loopback_hosts(host: str) -> None:
+    from agentrm_ray.serve.loopback import is_loopback_host
+
+    assert is_loopback_host(host)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "10.0.0.5", "head.internal"])
+def test_hosts_other_machines_may_reach(host: str) -> None:
+    from agentrm_ray.serve.loopback import is_loopback_host
+
+    assert not is_loopback_host(host)
+
+
+def test_http_replicas_stay_on_the_head_node_behind_haproxy_on_loopback() -> None:
+    """The deterministic half of tests/cluster/test_multinode_serve.py: which replicas get
+    pinned, and only where HAProxy could otherwise not reach them."""
+    from ray._common.constants import HEAD_NODE_RESOURCE_NAME
+
+    from agentrm_ray.serve.app import HEAD_NODE_RESOURCE, build_application
+
+    assert HEAD_NODE_RESOURCE == HEAD_NODE_RESOURCE_NAME
+
+    def pinned(**overrides: object) -> list[tuple[str, bool]]:
+        app = build_application(fake_config(**overrides))._bound_deployment
+        deployments = [app]
+        if app.init_args and hasattr(app.init_args[0], "_bound_deployment"):
+            deployments.append(app.init_args[0]._bound_deployment)  # the split layout's backend
+        return [(d.name, HEAD_NODE_RESOURCE in d.ray_actor_options.get("resources", {}))
+                for d in deployments]
+
+    assert pinned(serve__runtime__ingress="haproxy") == [("SearchServer", True)]
+    assert pinned() == [("SearchServer", True)]  # auto is HAProxy here
+    assert pinned(serve__runtime__ingress="haproxy", serve__autoscaling__max_replicas=3) == [
+        ("SearchIngress", True), ("SearchBackend", False)]
+    # Any node can reach a replica listening on every interface; the Python proxy reaches it
+    # through Ray, wherever it is.
+    assert pinned(serve__runtime__ingress="haproxy", serve__host="0.0.0.0") == [
+        ("SearchServer", False)]
+    assert pinned(serve__runtime__ingress="proxy") == [("SearchServer", False)]
+
+
 def test_auto_takes_haproxy_where_ray_finds_its_binary() -> None:
     assert fake_config().serve.runtime.ingress is ServeIngress.auto  # the default
     assert haproxy_ingress.find_haproxy_binary()  # ray[serve] brought it on this Linux

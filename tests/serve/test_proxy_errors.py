@@ -100,4 +100,6 @@ def test_serve_runtime_switches_reach_the_replicas_environment() -> None:
                             # Ray's own defaults, unused by its Python proxy
                             "RAY_SERVE_HAPROXY_STATS_PORT": "8404",
                             "RAY_SERVE_HAPROXY_METRICS_PORT": "9101",
-                            "RAY_SERVE_FALLBACK_PROXY_HTTP_PORT": "8500"}
+                            "RAY_SERVE_FALLBACK_PROXY_HTTP_PORT": "8500",
+                            # ours (Ray's is 30 s), also unused by its Python proxy
+                            "RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S": "2.0"}
