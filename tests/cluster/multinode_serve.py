@@ -2,9 +2,10 @@
 
 Used by test_multinode_serve.py in a subprocess, so its cluster never meets the test session's
 own Ray. The second node has a loopback address of its own, 127.0.0.2, as a second machine has
-an address of its own: a replica there that listens on 127.0.0.1 cannot be reached from the
-head node at 127.0.0.2, which is what HAProxy on the head would try. Each node has 1 CPU; the
-policy replica and the env worker want 1 CPU each, so the stack spans both nodes.
+an address of its own: HAProxy on the head would connect to a replica there at 127.0.0.2, while
+the replica listens on serve.host, 127.0.0.1 (traffic stays on the loopback interface). Each
+node has 1 CPU; the policy replica and the env worker want 1 CPU each, so the stack spans both
+nodes.
 
     python tests/cluster/multinode_serve.py TINY_MODEL_DIR [KEY=VALUE ...]
 
