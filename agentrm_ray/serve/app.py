@@ -68,9 +68,9 @@ def http_stays_on_head_node(cfg: RootConfig) -> bool:
     HAProxy reaches an ingress replica on its own node through loopback but one on another node
     at that node's address, while the replica listens on serve.host: with a loopback host, a
     replica off HAProxy's node is unreachable and every request fell back to Ray's Python proxy
-    (measured on a two-node cluster: /healthz 5.8 ms instead of 1.9 ms). A loopback service is
-    for programs on the head node anyway (cluster.yaml tunnels to it), so HAProxy runs there
-    alone and those replicas are pinned there; the pools' actors still go anywhere."""
+    (measured on a two-node cluster: /healthz p50 5.8-7.3 ms instead of 1.9-2.3 ms). A loopback
+    service is for programs on the head node anyway (cluster.yaml tunnels to it), so HAProxy
+    runs there alone and those replicas are pinned there; the pools' actors still go anywhere."""
     return (haproxy_ingress.effective_ingress(cfg.serve.runtime.ingress) is ServeIngress.haproxy
             and is_loopback_host(cfg.serve.host))
 
