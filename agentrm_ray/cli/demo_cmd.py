@@ -89,9 +89,11 @@ def demo(config: ConfigOption = None, set_: SetOption = None) -> None:
 
 
 def _comparison(summaries: dict) -> Table:
+    from agentrm_ray.data.summary import format_cell
+
     table = Table(
         "split",
-        *[f"{s}\nsuccess / progress / tokens per task" for s in summaries],
+        *[f"{s}\nsuccess / progress, tokens per task" for s in summaries],
         title="greedy vs Best-of-N vs beam (RM-guided)",
     )
     keys = sorted({k for s in summaries.values() for k in s["groups"]})
@@ -99,11 +101,6 @@ def _comparison(summaries: dict) -> Table:
         cells = []
         for summary in summaries.values():
             m = summary["groups"].get(key)
-            cells.append(
-                "-"
-                if m is None
-                else f"{m['success']:.0%} / {m['progress']:.0%} / "
-                f"{m['tokens_out'] / max(1, m['n']):.0f}"
-            )
+            cells.append("-" if m is None else format_cell(m, tokens=True))
         table.add_row(key, *cells)
     return table

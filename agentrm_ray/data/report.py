@@ -56,6 +56,7 @@ def plot_scaling(runs: list[LoadedRun], out: str | Path, key: str = "all/test") 
             (r.knob, r.summary["groups"].get(key))
             for r in runs
             if r.strategy == strategy and key in r.summary["groups"]
+            and r.summary["groups"][key].get("success") is not None  # not all tasks failed
         )
         if not points:
             continue

@@ -5,8 +5,8 @@
     <dir>/summary.json    per family/split metrics (and summary.md, a readable table)
 
 Resuming reads results.jsonl back (a line cut short by a kill is ignored, and rewritten when
-that task runs again). A directory holding a run of a different config is refused unless
-forced, so results of two configs never mix.
+that task runs again; a task recorded as failed is searched again). A directory holding a run
+of a different config is refused unless forced, so results of two configs never mix.
 """
 
 from __future__ import annotations
@@ -91,7 +91,12 @@ class RunStore:
         return stat.st_size, stat.st_mtime_ns
 
     def done_keys(self) -> set[str]:
-        return {r.task.key for r in self.load_results()}
+        """Tasks a resumed run skips: those whose latest record finished without an error.
+
+        A task recorded as failed (an actor died, an env server vanished) is searched again
+        on resume, and its new record supersedes the failed one.
+        """
+        return {r.task.key for r in self.load_results() if not r.failed}
 
     def repair(self) -> None:
         """Drop a trailing partial line so new records start on a line of their own."""

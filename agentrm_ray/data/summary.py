@@ -1,4 +1,10 @@
-"""Metrics of a run per family and split (and per held-in/held-out group)."""
+"""Metrics of a run per family and split (and per held-in/held-out group).
+
+A failed task (its search raised: an actor died, an env server vanished) says nothing about
+the agent, so it is counted apart: success, progress and reward are averaged over the
+`completed` tasks only, and are None where no task of a row completed. Every table shows
+failures through `format_cell`, never as 0% success.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ if TYPE_CHECKING:
 
 COLUMNS = (
     "n",
+    "completed",
     "success",
     "progress",
     "reward",
@@ -50,16 +57,18 @@ def family_of(result: SearchResult) -> str:
     return result.task.env_id
 
 
-def _metrics(results: list[SearchResult]) -> dict[str, float]:
-    outcomes = [r.best.outcome for r in results if r.best is not None and r.best.outcome]
+def _metrics(results: list[SearchResult]) -> dict[str, float | None]:
+    completed = [r for r in results if not r.failed]
+    outcomes = [r.best.outcome for r in completed if r.best is not None and r.best.outcome]
     budget = sum((r.budget for r in results), Budget())
-    n = len(results)
+    k = len(completed)
     return {
-        "n": n,
-        "success": sum(o.success for o in outcomes) / n if n else 0.0,
-        "progress": sum(o.progress for o in outcomes) / n if n else 0.0,
-        "reward": sum(o.reward for o in outcomes) / n if n else 0.0,
-        "failed": sum(r.failed for r in results),
+        "n": len(results),
+        "completed": k,
+        "success": sum(o.success for o in outcomes) / k if k else None,
+        "progress": sum(o.progress for o in outcomes) / k if k else None,
+        "reward": sum(o.reward for o in outcomes) / k if k else None,
+        "failed": len(results) - k,
         "tokens_out": budget.policy_tokens_out,
         "env_steps": budget.env_steps,
         "rm_calls": budget.rm_calls,
@@ -81,7 +90,25 @@ def markdown_table(summary: dict[str, Any], title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _fmt(column: str, value: float) -> str:
+def format_cell(metrics: dict[str, Any], tokens: bool = False) -> str:
+    """'success / progress (n=…)' of one row, naming failed tasks; 'failed' when none completed.
+
+    The one rendering of a result cell, shared by every table (run summary, report, demo,
+    quickstart), so a failure can never read as 0% success anywhere.
+    """
+    n, failed = int(metrics["n"]), int(metrics.get("failed", 0))
+    count = f"n={n}" + (f", {failed} failed" if failed else "")
+    if metrics.get("success") is None:
+        return f"failed ({count})"
+    cell = f"{metrics['success']:.0%} / {metrics['progress']:.0%} ({count})"
+    if tokens:
+        cell += f" {metrics['tokens_out'] / max(1, n):.0f} tok/task"
+    return cell
+
+
+def _fmt(column: str, value: float | None) -> str:
+    if value is None:
+        return "-"
     if column in ("success", "progress"):
         return f"{100 * value:.1f}%"
     if column == "reward":

@@ -85,6 +85,8 @@ def run_quickstart(cfg: RootConfig, say: Say) -> QuickstartResult:
         with times.timed("evaluate", say):
             evals = asyncio.run(stages.eval_stage(cfg, layout, models, columns, say))
 
+    with times.timed("scaling report", say):
+        extra["scaling"] = stages.scaling_stage(layout, evals, say)
     times.seconds["total"] = round(time.perf_counter() - started, 1)
     cells = load_cells(evals.runs)
     extra.update({

@@ -2,6 +2,7 @@
 
     demos -> policy SFT -> collect (MCTS on held-in train tasks) -> label -> train explicit
     (and implicit) RM -> evaluate every table column on the held-in and held-out test tasks
+    -> scaling report (Best-of-N curves re-ranked from the shared samples, RM quality)
 
 A stage whose output is already there is skipped, and the slow ones resume mid-way: search
 stages are ordinary run directories (finished tasks are skipped), training resumes from its
@@ -21,7 +22,7 @@ from typing import Any
 
 from agentrm_ray.config import RootConfig
 from agentrm_ray.config.models import LoopColumn, SearchStrategy, TrainKind
-from agentrm_ray.loop.columns import LoopModels, column_config
+from agentrm_ray.loop.columns import COLUMNS, LoopModels, column_config
 
 Say = Callable[[str], None]
 
@@ -176,9 +177,13 @@ def open_run(run_cfg: RootConfig, tasks: list) -> tuple[Any, list | None]:
     return store, results_of_every(store, tasks)
 
 
-def results_of_every(store: Any, tasks: list) -> list | None:
-    """The store's results for `tasks`, in their order; None while any is missing."""
-    done = {r.task.key: r for r in store.load_results()}
+def results_of_every(store: Any, tasks: list, failed_count: bool = False) -> list | None:
+    """The store's results for `tasks`, in their order; None while any is missing.
+
+    A failed record counts as missing (the stage reruns and retries it) unless `failed_count`:
+    a re-ranking stage takes the sampling run as it is, failed tasks included.
+    """
+    done = {r.task.key: r for r in store.load_results() if failed_count or not r.failed}
     if all(t.key in done for t in tasks):
         return [done[t.key] for t in tasks]
     return None
@@ -285,7 +290,7 @@ async def eval_stage(cfg: RootConfig, layout: LoopLayout, models: LoopModels,
             await stack.shutdown()
     reranking = [c for c in pending if c in rerankers]
     if reranking:  # the source has searched every task by now (its store holds them parsed)
-        sampled = results_of_every(stores[source], selected.tasks)
+        sampled = results_of_every(stores[source], selected.tasks, failed_count=True)
         if sampled is None:
             raise RuntimeError(f"{source.value} has not searched every task; rerun")
     for column in reranking:
@@ -296,3 +301,25 @@ async def eval_stage(cfg: RootConfig, layout: LoopLayout, models: LoopModels,
         write_run_summary(stores[column], results, selected.held_in, column.value)
     return EvalRuns(runs={c: Path(configs[c].output.dir) for c in columns},
                     reranked_from={c: source for c in rerankers})
+
+
+def scaling_stage(layout: LoopLayout, evals: EvalRuns, say: Say) -> dict[str, Any] | None:
+    """Curves for every N up to the sampled N and every scorer, from the evaluation's runs.
+
+    Computed from the run directories alone (no actor), so it always reruns; None when no
+    Best-of-N column shares its samples (nothing to re-rank).
+    """
+    from agentrm_ray.data.scaling_report import markdown_report, write_scaling_report
+
+    sources = set(evals.reranked_from.values())
+    if not sources:
+        say("  skipped: no Best-of-N column whose samples the other scorers re-rank")
+        return None
+    shared = sources | set(evals.reranked_from)
+    dirs = [path for column, path in evals.runs.items()  # greedy and beam are single points
+            if column in shared or COLUMNS[column].strategy is not SearchStrategy.best_of_n]
+    report = write_scaling_report(dirs, layout.root)
+    for line in markdown_report(report).splitlines():
+        say(f"  {line}")
+    return {"json": str(layout.root / "scaling.json"), "png": str(layout.root / "scaling.png"),
+            "n_max": report["n_max"], "failed_tasks": len(report["failed_tasks"])}

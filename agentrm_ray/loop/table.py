@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from agentrm_ray.config.models import LoopColumn
+from agentrm_ray.data.summary import format_cell
 from agentrm_ray.loop.columns import COLUMNS
 
 SPLITS = ("held-in/test", "held-out/test")
@@ -36,11 +37,11 @@ def markdown(cells: dict[str, dict[str, dict[str, float]]], columns: list[LoopCo
         row = []
         for column in columns:
             m = by_column.get(column.value)
-            row.append("-" if m is None else
-                       f"{m['success']:.0%} / {m['progress']:.0%} (n={int(m['n'])})")
+            row.append("-" if m is None else format_cell(m))
         lines.append(f"| {split} | " + " | ".join(row) + " |")
     lines.append("")
-    lines.append("cells: success / progress over the split's test tasks (n tasks).")
+    lines.append("cells: success / progress over the split's completed test tasks (n tasks; "
+                 "failed tasks, whose search raised, are counted apart).")
     lines.extend(notes)
     return "\n".join(lines)
 
@@ -56,8 +57,8 @@ def plot(cells: dict[str, dict[str, dict[str, float]]], columns: list[LoopColumn
     fig, axes = plt.subplots(1, len(cells), figsize=(6 * len(cells), 4), squeeze=False)
     xs = range(len(columns))
     for ax, (split, by_column) in zip(axes[0], cells.items(), strict=True):
-        success = [100 * by_column.get(c.value, {}).get("success", 0.0) for c in columns]
-        progress = [100 * by_column.get(c.value, {}).get("progress", 0.0) for c in columns]
+        success = [100 * (by_column.get(c.value, {}).get("success") or 0.0) for c in columns]
+        progress = [100 * (by_column.get(c.value, {}).get("progress") or 0.0) for c in columns]
         ax.bar([x - 0.2 for x in xs], success, width=0.4, label="success")
         ax.bar([x + 0.2 for x in xs], progress, width=0.4, label="progress")
         ax.set_xticks(list(xs), [COLUMNS[c].label for c in columns], rotation=30, ha="right",

@@ -64,3 +64,15 @@ def test_a_partial_line_is_skipped_then_repaired(tmp_path: Path) -> None:
     store.append(tree_result("t1"))
     assert [r.task.task_id for r in _store(tmp_path).load_results()] == ["t0", "t1"]
     assert [r.task.task_id for r in store.load_results()] == ["t0", "t1"]
+
+
+def test_a_failed_task_is_not_done_and_its_retry_supersedes_it(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    ok, failed = tree_result("t0"), tree_result("t1").model_copy(
+        update={"error": "EnvPoolError: ActorDiedError"})
+    store.append(ok)
+    store.append(failed)
+    assert store.done_keys() == {ok.task.key}  # a resumed run searches t1 again
+    store.append(tree_result("t1"))
+    assert store.done_keys() == {ok.task.key, failed.task.key}
+    assert not any(r.failed for r in store.load_results())

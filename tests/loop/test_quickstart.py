@@ -14,7 +14,7 @@ import pytest
 pytestmark = pytest.mark.integration
 
 STAGES = ["prepare models", "demos", "policy SFT", "collect", "label", "explicit RM",
-          "implicit RM", "evaluate"]
+          "implicit RM", "evaluate", "scaling report"]
 
 
 def _cmd(out: Path, tiny_model: str) -> list[str]:
@@ -84,6 +84,12 @@ def test_quickstart_runs_every_stage_then_reruns_from_cache(tmp_path: Path,
                     else c["trajectory"]["outcome"]["progress"] for c in oracle["candidates"]]
         assert [c["score"] for c in oracle["candidates"]] == verdicts
     assert "ranks the candidates BoN (explicit RM) sampled" in first.stdout
+    # The scaling report re-ranked the shared samples: N = 1..2, every scorer, both groups.
+    scaling = json.loads((out / "scaling.json").read_text())
+    assert scaling["n_max"] == 2 and scaling["ns"] == [1, 2]
+    assert set(scaling["scorers"]) == {"value", "implicit", "judge", "oracle", "random"}
+    assert set(scaling["groups"]) == {"held-in", "held-out"}
+    assert saved["scaling"]["n_max"] == 2 and (out / "scaling.png").is_file()
 
     # Rerun: every stage is found done; no search result or model is redone.
     before = {p: p.read_text() for p in (out / "runs").rglob("results.jsonl")}

@@ -30,3 +30,17 @@ def test_table_lists_each_split_and_column_with_success_and_progress(tmp_path: P
     saved = json.loads((tmp_path / "quickstart.json").read_text())
     assert saved["cells"]["held-in/test"]["best_of_n"]["success"] == 0.75
     assert (tmp_path / "quickstart.png").stat().st_size > 10_000
+
+
+def test_failed_tasks_are_shown_apart_never_as_zero_success(tmp_path: Path) -> None:
+    run = tmp_path / "beam"
+    run.mkdir()
+    groups = {"held-in/test": {"n": 4, "completed": 0, "failed": 4, "success": None,
+                               "progress": None},
+              "held-out/test": {"n": 4, "completed": 3, "failed": 1, "success": 1 / 3,
+                                "progress": 0.5}}
+    (run / "summary.json").write_text(json.dumps({"groups": groups, "rows": {}}))
+    table = write_outputs(tmp_path, load_cells({LoopColumn.beam: run}), [LoopColumn.beam], {})
+    lines = table.splitlines()
+    assert lines[2] == "| held-in/test | failed (n=4, 4 failed) |"
+    assert lines[3] == "| held-out/test | 33% / 50% (n=4, 1 failed) |"

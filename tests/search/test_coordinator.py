@@ -109,3 +109,14 @@ def test_stack_refuses_resources_the_cluster_lacks(ray_cluster) -> None:
     assert stack.resource_needs() == {"CPU": 2.25, "GPU": 0.0}
     with pytest.raises(AgentRMError, match=r"need 2.25 CPU in total .* has 2"):
         stack.check_resources()
+
+
+def test_a_rerun_retries_tasks_that_failed(tmp_path: Path) -> None:
+    coordinator, _ = _coordinator(tmp_path, expander=ExplodingExpander)
+    first = {r.task.task_id: r for r in asyncio.run(coordinator.run(TASKS))}
+    assert first["t3"].failed
+    seen: list = []
+    coordinator, _ = _coordinator(tmp_path, seen=seen)  # the env works again
+    results = {r.task.task_id: r for r in asyncio.run(coordinator.run(TASKS))}
+    assert [task_id for task_id, _ in seen] == ["t3"]  # only the failed task ran again
+    assert not results["t3"].failed and results["t3"].best is not None
