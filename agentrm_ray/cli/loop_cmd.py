@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from agentrm_ray.cli.common import ConfigOption, SetOption, resolve_config, stdout, user_errors
+from agentrm_ray.cli.common import (
+    ConfigOption,
+    SetOption,
+    resolve_config,
+    stderr,
+    stdout,
+    user_errors,
+)
 
 
 def collect(
@@ -50,15 +58,23 @@ def quickstart(
     output: Annotated[str | None, typer.Option(
         "--output", "-o", help="Root of every stage's output (overrides output.dir).",
         show_default=False)] = None,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Show the libraries' output (Ray, Ray Train, DeepSpeed, vLLM) "
+        "on the terminal too; by default it goes to <output>/logs/quickstart.log.")] = False,
 ) -> None:
     """The AgentRM loop on the default models: demos -> policy SFT -> MCTS trees -> labels ->
     explicit and implicit RMs -> greedy / Best-of-N / beam (and BoN with the implicit RM, an
-    LLM judge and the oracle) on held-in and held-out test tasks -> table and plot.
+    LLM judge and the oracle) on held-in and held-out test tasks -> table, plot and the
+    test-time scaling report (Best-of-N for every N re-ranked from the shared samples).
 
     Every stage is cached under the output directory and resumes after a kill: rerun the same
-    command. Stage sizes are the `quickstart` config section (--set
-    quickstart.collect_tasks_per_family=2 …); the default config is configs/quickstart.yaml.
+    command (tasks that failed on an infrastructure error are searched again). Stage sizes
+    are the `quickstart` config section (--set quickstart.collect_tasks_per_family=2 …); the
+    default config is configs/quickstart.yaml, the measured run's is `-c fidelity`.
     """
+    from contextlib import nullcontext
+
+    from agentrm_ray.cli.library_output import library_output_to
     from agentrm_ray.loop.quickstart import run_quickstart
 
     overrides = list(set_ or [])
@@ -66,9 +82,20 @@ def quickstart(
         overrides.append(f"output.dir={output}")
     with user_errors():
         cfg = resolve_config(config or "quickstart", overrides)
-        result = run_quickstart(cfg, stdout.print)
+    log = Path(cfg.output.dir) / "logs" / "quickstart.log"
+    if not verbose:
+        stdout.print(f"library logs (Ray, Ray Train, DeepSpeed, vLLM): {log}")
+    try:
+        with user_errors(), (nullcontext(stdout) if verbose
+                             else library_output_to(log)) as console:
+            result = run_quickstart(cfg, console.print)
+    except BaseException:
+        if not verbose:
+            stderr.print(f"the libraries' output up to the failure is in {log}")
+        raise
     typer.echo(result.table)
     minutes = result.seconds["total"] / 60
     stdout.print(f"total {minutes:.1f} min; stages: "
                  + ", ".join(f"{k} {v:.0f}s" for k, v in result.seconds.items() if k != "total"))
-    stdout.print(f"table, plot and numbers: {result.root}/quickstart.md|png|json")
+    stdout.print(f"table, plot and numbers: {result.root}/quickstart.md|png|json; "
+                 f"test-time scaling: {result.root}/scaling.md|png|json")

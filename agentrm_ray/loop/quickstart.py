@@ -82,6 +82,9 @@ def run_quickstart(cfg: RootConfig, say: Say) -> QuickstartResult:
             implicit_rm=implicit["model"] if implicit else None,
             judge=q.judge_model or base_model,
         )
+        with times.timed("RM value check", say):
+            extra["rm_value_correlation"] = asyncio.run(
+                stages.rm_value_stage(cfg, layout, models, say))
         with times.timed("evaluate", say):
             evals = asyncio.run(stages.eval_stage(cfg, layout, models, columns, say))
 

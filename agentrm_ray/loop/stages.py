@@ -2,7 +2,8 @@
 
     demos -> policy SFT -> collect (MCTS on held-in train tasks) -> label -> train explicit
     (and implicit) RM -> evaluate every table column on the held-in and held-out test tasks
-    -> scaling report (Best-of-N curves re-ranked from the shared samples, RM quality)
+    -> explicit RM vs MCTS values on the validation tasks' trees -> scaling report
+    (Best-of-N curves re-ranked from the shared samples, RM quality)
 
 A stage whose output is already there is skipped, and the slow ones resume mid-way: search
 stages are ordinary run directories (finished tasks are skipped), training resumes from its
@@ -129,7 +130,12 @@ def eval_tasks_config(cfg: RootConfig) -> RootConfig:
 
 # -------------------------------------------------------------------------- stages
 def make_demos(cfg: RootConfig, layout: LoopLayout, say: Say) -> Path:
-    """Oracle demonstrations on every family's train split (never the test split)."""
+    """Oracle demonstrations on every family's train split (never the test split).
+
+    Only episodes the oracle finishes within the search's step budget (tasks.max_steps) are
+    kept: a longer one teaches a plan the policy is never given the steps to carry out, and
+    its long chat is the costliest row to train on.
+    """
     from agentrm_ray.data.datasets import KIND_SFT
     from agentrm_ray.data.demos import collect_demos, write_demos
     from agentrm_ray.tasks import select_tasks
@@ -140,7 +146,7 @@ def make_demos(cfg: RootConfig, layout: LoopLayout, say: Say) -> Path:
         return target
     selected = select_tasks(cfg.tasks.model_copy(update={
         "splits": ["train"], "limit_per_family": cfg.quickstart.demos_per_family}))
-    rows, stats = collect_demos(selected.tasks)
+    rows, stats = collect_demos(selected.tasks, max_steps=cfg.tasks.max_steps)
     manifest = write_demos(rows, stats, target, seed=cfg.seed, meta={"suite": cfg.tasks.suite})
     say(f"  {stats.succeeded}/{stats.tasks} oracle episodes -> {manifest['counts']['train']} "
         f"train / {manifest['counts']['val']} val demos")
@@ -323,3 +329,56 @@ def scaling_stage(layout: LoopLayout, evals: EvalRuns, say: Say) -> dict[str, An
         say(f"  {line}")
     return {"json": str(layout.root / "scaling.json"), "png": str(layout.root / "scaling.png"),
             "n_max": report["n_max"], "failed_tasks": len(report["failed_tasks"])}
+
+
+RM_VALUES = "rm_value_correlation.json"
+VALUE_SCORE_CHUNK = 32  # states per scoring call: one RM batch, a bounded request
+
+
+async def rm_value_stage(cfg: RootConfig, layout: LoopLayout, models: LoopModels, say: Say
+                         ) -> dict[str, Any] | None:
+    """The explicit RM's value against the MCTS value of tree states it never trained on.
+
+    The states are the explicit set's validation split (whole tasks held out of training by
+    the label stage), so this measures what search relies on: ranking unseen states. Cached
+    in rm_value_correlation.json for this model and data; None when there is no such state.
+    """
+    import json
+
+    from agentrm_ray.data.datasets import KIND_EXPLICIT, load_dataset
+    from agentrm_ray.data.rm_quality import value_correlation
+    from agentrm_ray.search.expander import SearchState
+    from agentrm_ray.search.stack import started_scorer
+    from agentrm_ray.types import Trajectory
+
+    dataset = load_dataset(layout.data / TrainKind.rm_explicit.value, KIND_EXPLICIT)
+    key = {"model": models.explicit_rm, "data": dataset.fingerprint}
+    target = layout.root / RM_VALUES
+    if target.is_file():
+        saved = json.loads(target.read_text())
+        if saved.get("key") == key:
+            say(f"  cached: {target}")
+            return saved
+    if not dataset.val:
+        say("  skipped: the explicit RM set has no validation state")
+        return None
+    run_cfg = column_config(eval_tasks_config(cfg), LoopColumn.best_of_n, models, layout.evals)
+    states = [SearchState(trajectory=Trajectory.model_validate_json(row["trajectory"]))
+              for row in dataset.val]
+    scores: list[float | None] = []
+    async with started_scorer(run_cfg, threads=largest_node_cpus()) as scorer:
+        for start in range(0, len(states), VALUE_SCORE_CHUNK):
+            scores += await scorer.score(states[start:start + VALUE_SCORE_CHUNK])
+    pairs = [(s, row["value"]) for s, row in zip(scores, dataset.val, strict=True)
+             if s is not None]
+    corr = value_correlation([s for s, _ in pairs], [v for _, v in pairs])
+    result = {"key": key, **corr.as_dict(), "unscored": len(scores) - len(pairs),
+              "tasks": len({row["task_key"] for row in dataset.val})}
+    target.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    say(f"  {corr.states} held-out tree states of {result['tasks']} task(s): pearson "
+        f"{_num(corr.pearson)}, spearman {_num(corr.spearman)}")
+    return result
+
+
+def _num(x: float | None) -> str:
+    return "-" if x is None else f"{x:.3f}"

@@ -25,9 +25,11 @@ import os
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from agentrm_ray.models.precision import resolve_precision
 from agentrm_ray.train import schedule
 from agentrm_ray.train.objectives import Objective, make_objective
 from agentrm_ray.train.spec import TrainSpec, deepspeed_config
@@ -51,7 +53,9 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
     import ray.train
     import torch
 
-    spec: TrainSpec = config["spec"]
+    requested: TrainSpec = config["spec"]
+    # `auto` precision is decided here, on the worker's own hardware (models/precision.py).
+    spec = replace(requested, precision=resolve_precision(requested.precision))
     train_rows: list[dict[str, Any]] = ray.get(config["train_rows"])
     val_rows: list[dict[str, Any]] = ray.get(config["val_rows"])
     context = ray.train.get_context()
@@ -75,7 +79,7 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
         total_steps=total,
         world_size=world,
         zero_stage=spec.zero_stage,
-        spec_fingerprint=spec.fingerprint_hash(),
+        spec_fingerprint=requested.fingerprint_hash(),
     )
     checkpoint = ray.train.get_checkpoint()
     if checkpoint is not None:

@@ -19,6 +19,7 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from agentrm_ray.data.datasets import LABEL_BINARY
+from agentrm_ray.models.precision import TRAIN_PRECISION_DTYPES
 from agentrm_ray.token_spans import masked_token_logprobs, per_row_sum
 from agentrm_ray.train import metrics as m
 from agentrm_ray.train.encoding import (
@@ -29,8 +30,6 @@ from agentrm_ray.train.encoding import (
     encode_value,
 )
 from agentrm_ray.train.spec import TrainSpec
-
-_DTYPES = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}
 
 
 def load_tokenizer(path: str) -> Any:
@@ -128,7 +127,7 @@ class ImplicitObjective(Objective):
         import torch
         from transformers import AutoModelForCausalLM
 
-        dtype = getattr(torch, _DTYPES[self.spec.precision])
+        dtype = getattr(torch, TRAIN_PRECISION_DTYPES[self.spec.precision])
         self.reference = AutoModelForCausalLM.from_pretrained(self.spec.model_path, dtype=dtype)
         self.reference.to(device)
         self.reference.eval()

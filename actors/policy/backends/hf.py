@@ -16,6 +16,7 @@ from typing import Any
 from agentrm_ray.actors.batching import MicroBatcher
 from agentrm_ray.actors.policy.api import GenerationRequest, GenerationResult, Sample
 from agentrm_ray.actors.policy.backends.base import PolicyBackend, cut_at_stop, render_prompt
+from agentrm_ray.models.precision import torch_dtype
 
 
 @dataclass
@@ -41,7 +42,7 @@ class HFBackend(PolicyBackend):
         torch.set_num_threads(max(1, self.settings.num_threads))
         self._torch = torch
         self.tokenizer = AutoTokenizer.from_pretrained(self.settings.model_path)
-        dtype = getattr(torch, self.settings.dtype)
+        dtype = torch_dtype(self.settings.dtype)
         self.model = AutoModelForCausalLM.from_pretrained(self.settings.model_path, dtype=dtype)
         self.model.eval()
         self._eos = {self.tokenizer.eos_token_id} | set(

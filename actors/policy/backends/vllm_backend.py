@@ -13,6 +13,7 @@ from typing import Any
 
 from agentrm_ray.actors.policy.api import GenerationRequest, GenerationResult, Sample
 from agentrm_ray.actors.policy.backends.base import BackendSettings, PolicyBackend, render_prompt
+from agentrm_ray.models.precision import resolve_dtype
 
 # CPU engines: a small KV cache is plenty for the small models this runs on a laptop, and
 # both cores may compute (vLLM reserves one for itself by default).
@@ -33,7 +34,7 @@ def engine_arguments(s: BackendSettings) -> dict[str, Any]:
     """vLLM engine arguments of a replica (benchmarks build their engines from them too)."""
     return {
         "model": s.model_path,
-        "dtype": s.dtype,
+        "dtype": resolve_dtype(s.dtype),
         "max_model_len": s.max_model_len,
         "tensor_parallel_size": s.tensor_parallel_size,
         "enable_prefix_caching": True,

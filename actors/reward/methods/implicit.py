@@ -12,6 +12,7 @@ import os
 
 from agentrm_ray.actors.reward.api import RMState, ScoreResult
 from agentrm_ray.actors.reward.methods.base import ScoringMethod
+from agentrm_ray.models.precision import torch_dtype
 from agentrm_ray.prompting import rm_header, rm_step_text, step_turn
 from agentrm_ray.token_spans import masked_token_logprobs, predicted_token_mask
 
@@ -24,7 +25,7 @@ class ImplicitMethod(ScoringMethod):
 
         torch.set_num_threads(max(1, self.settings.num_threads))
         self.torch = torch
-        dtype = getattr(torch, self.settings.dtype)
+        dtype = torch_dtype(self.settings.dtype)
         self.tokenizer = AutoTokenizer.from_pretrained(self.settings.model_path)
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token

@@ -12,6 +12,7 @@ from typing import Any
 
 from agentrm_ray.actors.reward.api import RMState, ScoreResult
 from agentrm_ray.actors.reward.methods.base import ScoringMethod
+from agentrm_ray.models.precision import torch_dtype
 from agentrm_ray.prompting import rm_step_text, rm_text
 
 
@@ -29,7 +30,7 @@ class ValueMethod(ScoringMethod):
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.model = AutoModelForSequenceClassification.from_pretrained(
-            self.settings.model_path, num_labels=1, dtype=getattr(torch, self.settings.dtype)
+            self.settings.model_path, num_labels=1, dtype=torch_dtype(self.settings.dtype)
         )
         if self.model.config.pad_token_id is None:
             self.model.config.pad_token_id = self.tokenizer.pad_token_id
