@@ -10,13 +10,25 @@ import random
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agentrm_ray.config import ConfigError, ConfigProblem
 from agentrm_ray.config.models import TasksConfig
 from agentrm_ray.types import Task
+
+
+class FamilyEntry(BaseModel):
+    """One family of a suite in its long form: how many tasks, of which difficulty levels."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tasks: int = Field(ge=1, description="Tasks per split (the first ones in seeded order).")
+    difficulty: list[Literal["easy", "medium", "hard"]] | None = Field(
+        None, min_length=1, description="Only tasks of these levels (each family documents "
+        "what its levels mean: `<family>_difficulty` in envs/<family>/family.py); null: all.")
 
 
 class SuiteSpec(BaseModel):
@@ -24,7 +36,20 @@ class SuiteSpec(BaseModel):
 
     name: str
     seed: int = 0
-    families: dict[str, int] = Field(description="family name -> tasks per split")
+    families: dict[str, FamilyEntry] = Field(
+        description="family name -> tasks per split (N, short for {tasks: N}), or "
+        "{tasks: N, difficulty: [easy, …]}")
+
+    @field_validator("families", mode="before")
+    @classmethod
+    def _short_form(cls, value: Any) -> Any:
+        """`maze: 12` is `maze: {tasks: 12}`."""
+        if isinstance(value, dict):
+            return {k: {"tasks": v} if isinstance(v, int) else v for k, v in value.items()}
+        return value
+
+    def entry(self, family: str) -> FamilyEntry:
+        return self.families[family]
 
 
 @dataclass(frozen=True)
@@ -93,16 +118,24 @@ def select_tasks(cfg: TasksConfig) -> SelectedTasks:
                     f"tasks.suite.families.{name}", f"not available here: {statuses[name].reason}"
                 )
             )
+        elif suite.entry(name).difficulty and statuses[name].spec.difficulty is None:
+            problems.append(
+                ConfigProblem(
+                    f"tasks.suite.families.{name}.difficulty",
+                    f"family {name} has no difficulty levels; remove the setting",
+                )
+            )
     if problems:
         raise ConfigError(problems)
     tasks: list[Task] = []
     for name in wanted:
         spec = statuses[name].spec
-        count = suite.families[name]
+        entry = suite.entry(name)
+        count = entry.tasks
         if cfg.limit_per_family:
             count = min(count, cfg.limit_per_family)
         for split in cfg.splits:
-            pool = spec.split(split)
+            pool = spec.split(split, entry.difficulty)
             random.Random(f"{suite.seed}/{name}/{split}").shuffle(pool)
             tasks += [
                 Task(env_id=spec.env_id, task_id=t.task_id, split=split, seed=t.seed)

@@ -7,11 +7,14 @@ families are the ones RMs are trained on), recorded in `FamilySpec.held_in`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 SPLITS = ("train", "dev", "test")
+# Difficulty levels a family may sort its tasks into (FamilySpec.difficulty); a suite picks one
+# per family to put the tasks where a given policy is neither hopeless nor perfect.
+DIFFICULTIES = ("easy", "medium", "hard")
 
 
 @dataclass(frozen=True)
@@ -50,11 +53,24 @@ class FamilySpec:
     requires: tuple[str, ...] = ()
     extra: str | None = None
     env_kwargs: dict[str, Any] = field(default_factory=dict)
+    # The level (one of DIFFICULTIES) of a task, from its params; None: no levels. Filtering
+    # by level keeps every task id as it is, so runs and caches stay valid.
+    difficulty: Callable[[TaskSpec], str] | None = None
 
-    def split(self, split: str) -> list[TaskSpec]:
+    def split(self, split: str, levels: Collection[str] | None = None) -> list[TaskSpec]:
+        """The split's tasks; only those of the given difficulty levels when `levels`."""
         if split not in SPLITS:
             raise ValueError(f"unknown split {split!r}; expected one of {', '.join(SPLITS)}")
-        return [t for t in self.tasks() if t.split == split]
+        tasks = [t for t in self.tasks() if t.split == split]
+        if levels is None:
+            return tasks
+        if self.difficulty is None:
+            raise ValueError(f"family {self.name} has no difficulty levels")
+        unknown = sorted(set(levels) - set(DIFFICULTIES))
+        if unknown:
+            raise ValueError(f"unknown difficulty {', '.join(unknown)}; expected one of "
+                             f"{', '.join(DIFFICULTIES)}")
+        return [t for t in tasks if self.difficulty(t) in levels]
 
 
 def assign_splits(ids: list[str], seed: int, dev: float = 0.2, test: float = 0.4) -> dict[str, str]:

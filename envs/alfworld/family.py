@@ -100,6 +100,20 @@ def _alfworld_tasks() -> tuple[TaskSpec, ...]:
     return tuple(tasks)
 
 
+ALFWORLD_DIFFICULTY = {
+    "pick_and_place": "easy", "look_at_obj_in_light": "easy",  # 3-6 steps
+    "pick_clean_then_place": "medium", "pick_heat_then_place": "medium",  # 5-8 steps
+    "pick_cool_then_place": "medium",
+    "pick_two_obj_and_place": "hard",  # 8-10 steps, two objects to find
+}
+
+
+def alfworld_difficulty(task: TaskSpec) -> str:
+    """By task type, as ALFWorld's own six: easy pick-and-place and look-in-light; medium
+    clean/heat/cool then place; hard pick two objects and place."""
+    return ALFWORLD_DIFFICULTY[task.param("task_type")]
+
+
 def alfworld_tasks() -> list[TaskSpec]:
     """28 tasks of each of ALFWorld's six types over four room types, split 40/20/40 per type."""
     return list(_alfworld_tasks())
@@ -116,5 +130,6 @@ FAMILY = FamilySpec(
     held_in=True,
     prompt=PromptSpec(INSTRUCTION, EXAMPLE),
     tasks=alfworld_tasks,
+    difficulty=alfworld_difficulty,
     max_steps=50,
 )

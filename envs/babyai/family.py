@@ -75,6 +75,13 @@ def _babyai_tasks() -> tuple[TaskSpec, ...]:
     return tuple(tasks)
 
 
+def babyai_difficulty(task: TaskSpec) -> str:
+    """By the BabyAI bot's primitive steps on the task's seed: easy <= 8, medium 9-15,
+    hard > 15 (up to 43; needs tasks.max_steps to match)."""
+    steps = int(task.param("oracle_steps"))
+    return "easy" if steps <= 8 else "medium" if steps <= 15 else "hard"
+
+
 def babyai_tasks() -> list[TaskSpec]:
     """24 BabyAI levels x 6 seeds; per level 2 test, 1 dev and 3 train tasks."""
     return list(_babyai_tasks())
@@ -89,6 +96,7 @@ FAMILY = FamilySpec(
     held_in=False,
     prompt=PromptSpec(INSTRUCTION, EXAMPLE),
     tasks=babyai_tasks,
+    difficulty=babyai_difficulty,
     max_steps=64,
     requires=("minigrid",),
     extra="babyai",

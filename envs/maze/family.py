@@ -72,6 +72,14 @@ def _maze_tasks() -> tuple[TaskSpec, ...]:
     return tuple(tasks)
 
 
+def maze_difficulty(task: TaskSpec) -> str:
+    """easy: the double-T maze (1-12 moves); medium: random 4x4 mazes (20-28 moves); hard:
+    random 5x5 and 6x6 mazes (32-68 moves). Medium and hard need tasks.max_steps above 20."""
+    if task.param("layout") == "double_t":
+        return "easy"
+    return "medium" if task.param("height") <= 4 else "hard"
+
+
 def maze_tasks() -> list[TaskSpec]:
     """25 double-T starts (every open cell but the goal) and 30 random mazes, split 40/20/40."""
     return list(_maze_tasks())
@@ -86,4 +94,5 @@ FAMILY = FamilySpec(
     prompt=PromptSpec(INSTRUCTION, EXAMPLE),
     tasks=maze_tasks,
     max_steps=50,
+    difficulty=maze_difficulty,
 )

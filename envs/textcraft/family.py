@@ -81,6 +81,13 @@ def _textcraft_tasks() -> tuple[TaskSpec, ...]:
     return tuple(tasks)
 
 
+def textcraft_difficulty(task: TaskSpec) -> str:
+    """By the depth of the target's recipe tree: easy 1 (2-3 steps), medium 2 (3-7 steps),
+    hard 3-4 (4-11 steps)."""
+    depth = int(task.param("depth"))
+    return "easy" if depth <= 1 else "medium" if depth == 2 else "hard"
+
+
 def textcraft_tasks() -> list[TaskSpec]:
     """150 targets of crafting depth 1-4 from the TextCraft recipes, split 40/20/40 per depth."""
     return list(_textcraft_tasks())
@@ -94,6 +101,7 @@ FAMILY = FamilySpec(
     held_in=False,
     prompt=PromptSpec(INSTRUCTION, EXAMPLE),
     tasks=textcraft_tasks,
+    difficulty=textcraft_difficulty,
     max_steps=40,
     requires=("textcraft",),
     extra="textcraft",

@@ -91,6 +91,13 @@ def _webshop_tasks() -> tuple[TaskSpec, ...]:
                  for i, (task_id, goal) in enumerate(zip(ids, goals, strict=True)))
 
 
+def webshop_difficulty(task: TaskSpec) -> str:
+    """By how much the goal asks for, attributes plus options: easy <= 3 (4 steps: search,
+    open, at most one option, buy), medium 4, hard 5 (the most attribute matching)."""
+    asked = len(task.param("attributes")) + len(task.param("options"))
+    return "easy" if asked <= 3 else "medium" if asked == 4 else "hard"
+
+
 def webshop_tasks() -> list[TaskSpec]:
     """150 goals over distinct target products, split 40/20/40 into train/dev/test."""
     return list(_webshop_tasks())
@@ -105,6 +112,7 @@ FAMILY = FamilySpec(
     held_in=True,
     prompt=PromptSpec(INSTRUCTION, EXAMPLE),
     tasks=webshop_tasks,
+    difficulty=webshop_difficulty,
     max_steps=MAX_STEPS,
     requires=("rank_bm25",),
     extra=None,
