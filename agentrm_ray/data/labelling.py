@@ -299,6 +299,27 @@ def _split_implicit(
     return {"train": train, "val": val}
 
 
+def label_growth(results: list[SearchResult], options: LabelOptions,
+                 instruction_for: InstructionFor = default_instruction,
+                 fractions: tuple[float, ...] = (0.25, 0.5, 1.0)) -> list[dict[str, int]]:
+    """How the label counts grow with the number of searched tasks (trees), in run order.
+
+    Whether collecting more trees would buy the RMs more (or only more duplicates) is read off
+    these rows: the sets each prefix of the results would give, train and validation together.
+    """
+    rows = []
+    for k in sorted({max(1, round(f * len(results))) for f in fractions}):
+        sets = label_results(results[:k], options, instruction_for)
+        implicit = sets.implicit["train"] + sets.implicit["val"]
+        rows.append({
+            "tasks": k, "trees": sets.stats.trees,
+            "explicit": len(sets.explicit["train"]) + len(sets.explicit["val"]),
+            "implicit": len(implicit),
+            "implicit_positive": sum(1 for r in implicit if r["label"] >= 1.0),
+        })
+    return rows
+
+
 # ------------------------------------------------------------------------ run dirs
 @dataclass
 class LabelReport:
@@ -309,6 +330,7 @@ class LabelReport:
     manifests: dict[str, dict[str, Any]]
     stats: LabelStats
     skipped: dict[str, str]
+    growth: list[dict[str, int]] = field(default_factory=list)  # label counts by trees
 
 
 def run_manifest(run_dir: Path) -> dict[str, Any]:
@@ -387,4 +409,5 @@ def label_run(
         manifests=written,
         stats=stats,
         skipped=skipped,
+        growth=label_growth(results, options, instruction_for),
     )

@@ -224,7 +224,11 @@ def label_stage(layout: LoopLayout, say: Say) -> dict[str, Any]:
         say(f"  {kind}: {manifest['counts']['train']} train / {manifest['counts']['val']} val")
     for kind, why in report.skipped.items():
         say(f"  {kind}: skipped — {why}")
-    return {kind: m["counts"] for kind, m in report.manifests.items()}
+    say("  labels by searched tasks: " + "; ".join(
+        f"{g['tasks']} -> {g['explicit']} states, {g['implicit']} trajectories "
+        f"({g['implicit_positive']} successful)" for g in report.growth))
+    return {**{kind: m["counts"] for kind, m in report.manifests.items()},
+            "growth": report.growth}
 
 
 def sample_source(columns: list[LoopColumn], configs: dict[LoopColumn, RootConfig],

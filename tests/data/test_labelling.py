@@ -179,3 +179,16 @@ def test_label_cli(tmp_path) -> None:
     assert (store.root / "data" / "rm-explicit" / "train.parquet").is_file()
     bad = CliRunner().invoke(app, ["label", "--run", str(tmp_path / "missing")])
     assert bad.exit_code == 2 and "not a run directory" in bad.output
+
+
+def test_label_growth_counts_the_sets_of_each_prefix_of_the_run() -> None:
+    from agentrm_ray.data.labelling import label_growth
+
+    results = [tree_result(f"t{i}", seed=i) for i in range(4)]
+    growth = label_growth(results, LabelOptions(val_fraction=0.0), instruction_for)
+    # each tree: 3 states visited >= 2 times, 2 distinct trajectories of which 1 succeeded
+    assert growth == [
+        {"tasks": 1, "trees": 1, "explicit": 3, "implicit": 2, "implicit_positive": 1},
+        {"tasks": 2, "trees": 2, "explicit": 6, "implicit": 4, "implicit_positive": 2},
+        {"tasks": 4, "trees": 4, "explicit": 12, "implicit": 8, "implicit_positive": 4},
+    ]
