@@ -1,8 +1,8 @@
 """The stages of the AgentRM loop, each cached in its own folder under the quickstart root.
 
     demos -> policy SFT -> collect (MCTS on held-in train tasks) -> label -> train explicit
-    (and implicit) RM -> evaluate every table column on the held-in and held-out test tasks
-    -> explicit RM vs MCTS values on the validation tasks' trees -> scaling report
+    (and implicit) RM -> RM value check (explicit RM vs MCTS values of held-out trees) ->
+    evaluate every table column on the held-in and held-out test tasks -> scaling report
     (Best-of-N curves re-ranked from the shared samples, RM quality)
 
 A stage whose output is already there is skipped, and the slow ones resume mid-way: search
