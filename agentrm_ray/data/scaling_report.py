@@ -74,8 +74,9 @@ def group_of(family: str) -> str:
     return "held-in" if held_in.get(family, False) else "held-out"
 
 
-def candidates_of(sampling: list[RunResults]) -> tuple[list[TaskCandidates], list[str]]:
-    """Per-task candidates with each re-ranking run's scores; and the keys of failed tasks.
+def candidates_of(sampling: list[RunResults]
+                  ) -> tuple[list[TaskCandidates], list[SearchResult]]:
+    """Per-task candidates with each re-ranking run's scores; and the tasks that failed.
 
     Every Best-of-N run must hold the same candidates of each task (it re-ranked the first
     one's samples): a mismatch means the runs did not share samples, and is refused.
@@ -87,7 +88,7 @@ def candidates_of(sampling: list[RunResults]) -> tuple[list[TaskCandidates], lis
     tasks, failed = [], []
     for key, sampled in by_run[0].items():
         if any(sampled.failed or key not in other or other[key].failed for other in by_run):
-            failed.append(key)
+            failed.append(sampled)
             continue
         actions = [c.trajectory.actions for c in sampled.candidates]
         scores: dict[str, np.ndarray] = {}
@@ -138,6 +139,8 @@ def build_report(runs: list[RunResults], ns: tuple[int, ...] = scaling.DEFAULT_N
                                 "re-rank one sampling run")
     greedy = next((r for r in runs if r.strategy == "greedy"), None)
     beams = [r for r in runs if r.strategy == "beam"]
+    from agentrm_ray.data.summary import family_of
+
     tasks, failed = candidates_of(sampling)
     ns = tuple(sorted({n for n in ns if n <= n_max} | {n_max}))  # the last point is N_max
     scorers = [*dict.fromkeys(r.reward for r in sampling if r.reward != ORACLE),
@@ -146,7 +149,7 @@ def build_report(runs: list[RunResults], ns: tuple[int, ...] = scaling.DEFAULT_N
         "n_max": n_max, "ns": list(ns), "replicates": replicates, "seed": seed,
         "scorers": {s: SCORER_LABELS.get(s, s) for s in scorers},
         "sampling_runs": [str(r.path) for r in sampling],
-        "failed_tasks": failed, "groups": {}, "families": {},
+        "failed_tasks": [r.task.key for r in failed], "groups": {}, "families": {},
     }
     for group in GROUPS:
         mine = [t for t in tasks if t.group == group]
@@ -154,10 +157,14 @@ def build_report(runs: list[RunResults], ns: tuple[int, ...] = scaling.DEFAULT_N
             report["groups"][group] = _group_report(mine, scorers, ns, greedy, beams,
                                                     replicates, seed)
     by_family: dict[str, list[TaskCandidates]] = defaultdict(list)
+    failed_by_family: dict[str, int] = defaultdict(int)
     for t in tasks:
         by_family[t.family].append(t)
-    for family, mine in sorted(by_family.items()):
-        report["families"][family] = _family_row(mine, scorers, n_max, greedy, failed)
+    for r in failed:
+        failed_by_family[family_of(r)] += 1
+    for family in sorted(set(by_family) | set(failed_by_family)):
+        report["families"][family] = _family_row(
+            family, by_family[family], failed_by_family[family], scorers, n_max, greedy)
     return report
 
 
@@ -210,13 +217,14 @@ def _group_report(tasks: list[TaskCandidates], scorers: list[str], ns: tuple[int
     return out
 
 
-def _family_row(tasks: list[TaskCandidates], scorers: list[str], n_max: int,
-                greedy: RunResults | None, failed: list[str]) -> dict[str, Any]:
+def _family_row(family: str, tasks: list[TaskCandidates], failed: int, scorers: list[str],
+                n_max: int, greedy: RunResults | None) -> dict[str, Any]:
+    """One family's Best-of-N_max per scorer and greedy success (None where all failed)."""
     row: dict[str, Any] = {
-        "group": tasks[0].group, "tasks": len(tasks),
-        "failed": sum(k.split("|")[0] == tasks[0].key.split("|")[0] for k in failed),
+        "group": group_of(family), "tasks": len(tasks), "failed": failed,
         f"best_of_{n_max}": {s: float(np.mean([scaling.expected_pick(t, s, "success", n_max)
-                                                for t in tasks])) for s in scorers},
+                                                for t in tasks])) if tasks else None
+                             for s in scorers},
     }
     if greedy is not None:
         base = _per_task(greedy, "success")
@@ -309,10 +317,22 @@ def markdown_report(report: dict[str, Any]) -> str:
                 + f" | {'-' if share is None else f'{share:.2f}'} | {diff} | "
                 + (f"{vs['wins']}/{vs['losses']} | {vs['sign_test_p']:.3f}" if vs else "- | -")
                 + " |")
+    lines += ["", "| family | group | tasks (failed) | greedy | " + " | ".join(
+        f"BoN-{n_max} {label}" for label in report["scorers"].values()) + " |",
+        "|---" * (4 + len(report["scorers"])) + "|"]
+    for family, row in report["families"].items():
+        picks = row[f"best_of_{n_max}"]
+        lines.append(f"| {family} | {row['group']} | {row['tasks']} ({row['failed']}) | "
+                     f"{_share(row.get('greedy'))} | "
+                     + " | ".join(_share(picks[s]) for s in report["scorers"]) + " |")
     if report["failed_tasks"]:
         lines += ["", f"{len(report['failed_tasks'])} task(s) failed in sampling and are "
                   "left out: " + ", ".join(report["failed_tasks"][:5])]
     return "\n".join(lines) + "\n"
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.0f}%"
 
 
 def _pct(est: dict[str, float] | None) -> str:

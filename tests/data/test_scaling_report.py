@@ -85,7 +85,9 @@ def test_report_holds_curves_quality_and_the_paired_comparison(tmp_path: Path) -
     assert report["families"]["webshop"]["best_of_4"]["value"] == 1.0
     assert report["families"]["webshop"]["greedy"] == 0.5
     assert json.loads((tmp_path / "out" / "scaling.json").read_text())["n_max"] == 4
-    assert "| held-in | 2 | 50% [0, 100] |" in (tmp_path / "out" / "scaling.md").read_text()
+    table = (tmp_path / "out" / "scaling.md").read_text()
+    assert "| held-in | 2 | 50% [0, 100] |" in table
+    assert "| webshop | held-in | 2 (0) | 50% | 100% | 0% | 100% | 25% |" in table
     assert (tmp_path / "out" / "scaling.png").stat().st_size > 20_000
 
 
