@@ -12,7 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from agentrm_ray.config.errors import ConfigError, ConfigProblem
-from agentrm_ray.config.models import RootConfig
+from agentrm_ray.config.models import RootConfig, SearchStrategy
 from agentrm_ray.config.overrides import apply_overrides
 from agentrm_ray.config.validation import check_combinations
 
@@ -28,6 +28,8 @@ _PLACEMENT_FIELDS = frozenset({
     "num_cpus_per_worker", "max_sessions_per_worker", "idle_timeout_s", "request_timeout_s",
     "max_concurrent_tasks", "max_batch_size", "cpus_per_worker", "gpus_per_worker",
 })
+# search.<strategy> sections: settings that only the run of that strategy reads.
+_STRATEGY_SECTIONS = frozenset(s.value for s in SearchStrategy)
 
 
 def bundled_config_names() -> list[str]:
@@ -89,10 +91,17 @@ def load_config(source: str | Path | None = None, overrides: list[str] | None = 
 
 
 def config_hash(cfg: RootConfig) -> str:
-    """Stable short hash of everything in a config that can change results."""
+    """Stable short hash of everything in a config that can change results.
+
+    Of `search`'s per-strategy sections only the strategy's own counts: widening the beam
+    changes no MCTS tree, so it must not orphan the MCTS run's directory.
+    """
     data = _without_placement(
         {k: v for k, v in cfg.model_dump(mode="json").items() if k not in _NOT_HASHED}
     )
+    strategy = cfg.search.strategy.value
+    data["search"] = {k: v for k, v in data["search"].items()
+                      if k not in _STRATEGY_SECTIONS or k == strategy}
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 

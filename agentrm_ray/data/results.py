@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from agentrm_ray.config import RootConfig, config_hash
 from agentrm_ray.errors import AgentRMError
 from agentrm_ray.types import SearchResult
@@ -48,7 +50,7 @@ class RunStore:
         manifest_path = root / MANIFEST
         if manifest_path.is_file():
             previous = json.loads(manifest_path.read_text())
-            if previous.get("config_hash") != digest and not force:
+            if not force and not _computes_the_same(previous, digest):
                 raise OutputDirError(
                     f"output.dir {str(root)!r} holds a run of another config (hash "
                     f"{previous.get('config_hash')}, this one {digest}); choose another "
@@ -133,3 +135,17 @@ def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
+
+
+def _computes_the_same(manifest: dict[str, Any], digest: str) -> bool:
+    """Whether a run directory's manifest describes a run of the config hashed to `digest`.
+
+    The stored config is re-hashed under today's rule as well, so a run made before that rule
+    last narrowed (e.g. when unused strategies' sections stopped counting) still resumes.
+    """
+    if manifest.get("config_hash") == digest:
+        return True
+    try:
+        return config_hash(RootConfig.model_validate(manifest.get("config") or {})) == digest
+    except ValidationError:
+        return False

@@ -161,3 +161,12 @@ def test_config_hash_ignores_placement_and_capacity() -> None:
                                      "search.max_concurrent_tasks=1", "envs.workers=3"])
     assert config_hash(base) == config_hash(resized)
     assert config_hash(base) != config_hash(load_config(overrides=["policy.model=other"]))
+
+
+def test_config_hash_counts_only_the_strategy_s_own_settings() -> None:
+    beam = load_config(overrides=["search.strategy=beam"])
+    assert config_hash(beam) == config_hash(
+        load_config(overrides=["search.strategy=beam", "search.mcts.iterations=99"]))
+    assert config_hash(beam) != config_hash(
+        load_config(overrides=["search.strategy=beam", "search.beam.width=7"]))
+    assert config_hash(beam) != config_hash(load_config(overrides=["search.strategy=mcts"]))

@@ -3,13 +3,14 @@ record written by another process (or a partial line a kill left)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from rm_trees import tree_result
 
-from agentrm_ray.config import load_config
-from agentrm_ray.data.results import RunStore
+from agentrm_ray.config import config_hash, load_config
+from agentrm_ray.data.results import OutputDirError, RunStore
 from agentrm_ray.types import SearchResult
 
 
@@ -76,3 +77,28 @@ def test_a_failed_task_is_not_done_and_its_retry_supersedes_it(tmp_path: Path) -
     store.append(tree_result("t1"))
     assert store.done_keys() == {ok.task.key, failed.task.key}
     assert not any(r.failed for r in store.load_results())
+
+
+def test_a_run_resumes_when_only_another_strategys_settings_changed(tmp_path: Path) -> None:
+    mcts = load_config(overrides=["search.strategy=mcts"])
+    RunStore.open(tmp_path, mcts)
+    wider_beam = load_config(overrides=["search.strategy=mcts", "search.beam.width=7"])
+    assert RunStore.open(tmp_path, wider_beam).config_hash == config_hash(mcts)
+    more_iterations = load_config(overrides=["search.strategy=mcts", "search.mcts.iterations=99"])
+    with pytest.raises(OutputDirError, match="another config"):
+        RunStore.open(tmp_path, more_iterations)
+
+
+def test_a_manifest_hashed_under_an_older_rule_is_rehashed_from_its_config(
+        tmp_path: Path) -> None:
+    cfg = load_config(overrides=["search.strategy=mcts"])
+    RunStore.open(tmp_path, cfg)
+    manifest = tmp_path / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["config_hash"] = "0" * 16  # what an older hashing rule wrote for the same config
+    manifest.write_text(json.dumps(data))
+    RunStore.open(tmp_path, cfg)  # the stored config re-hashes to today's digest: resumes
+    data["config"]["seed"] = 5
+    manifest.write_text(json.dumps(data))
+    with pytest.raises(OutputDirError, match="another config"):
+        RunStore.open(tmp_path, cfg)
