@@ -233,14 +233,23 @@ def label_stage(layout: LoopLayout, say: Say) -> dict[str, Any]:
 
 def sample_source(columns: list[LoopColumn], configs: dict[LoopColumn, RootConfig],
                   share: bool) -> LoopColumn | None:
-    """The Best-of-N column whose samples the other BoN columns re-rank (None: all sample)."""
+    """The Best-of-N column whose samples the other BoN columns re-rank (None: all sample).
+
+    Sampling never reads a score, so the column that scores without a model (the oracle)
+    samples when it is evaluated: an RM scoring inline competes with the policy engine for
+    the same cores (the fidelity run's RM requests timed out after 300 s), while re-ranking
+    afterwards gives the RM every core.
+    """
+    from agentrm_ray.config.models import RewardMethod
     from agentrm_ray.search.rescore import can_rescore
 
     if not share:
         return None
     bon = [c for c in columns if can_rescore(configs[c].search.strategy,
                                              configs[c].search.best_of_n.aggregate)]
-    return bon[0] if len(bon) > 1 else None
+    if len(bon) < 2:
+        return None
+    return min(bon, key=lambda c: configs[c].reward.method is not RewardMethod.oracle)
 
 
 def largest_node_cpus() -> int:
