@@ -7,9 +7,13 @@ before, as long as that replica is not much busier than the least busy one — s
 prefix cache gets reused without starving the other replicas.
 
 Failures: replicas are restartable Ray actors (`max_restarts=-1`), so a dead process comes
-back by itself; a call that hits a dead replica, or outlives `timeout_s` (a hung replica, which
-is then killed so Ray restarts it), is retried on another replica. Callers see a delay, not an
-error. Errors raised by the call itself (bad input) are not retried.
+back by itself; a call that hits a dead replica is retried on another replica. A call that
+outlives `timeout_s` makes the set probe its replica with a cheap call: a replica that does not
+answer is hung, and is killed so Ray restarts it; a replica that answers is only slow (a CPU
+engine with a deep queue), and killing it would throw away every call in flight on it, so the
+call moves to another replica if there is one and otherwise keeps waiting. Each wait counts as
+an attempt. Callers see a delay, not an error. Errors raised by the call itself (bad input) are
+not retried.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ log = logging.getLogger(__name__)
 
 AFFINITY_SLACK = 2  # a sticky replica may have this many more calls in flight
 AFFINITY_MEMORY = 4096
+PROBE_TIMEOUT_S = 30.0  # a replica whose event loop cannot answer a stats call in this is hung
 REPLICA_FAILURES = (RayActorError, ActorDiedError, ActorUnavailableError, TimeoutError)
 
 
@@ -44,11 +49,18 @@ class Replica:
     failures: int = 0
 
 
+class _SlowReplica(Exception):
+    """The call outlived its timeout on a replica that still answers a probe."""
+
+
 class ReplicaSet:
-    def __init__(self, name: str, timeout_s: float, max_attempts: int) -> None:
+    def __init__(
+        self, name: str, timeout_s: float, max_attempts: int, probe_method: str = "stats"
+    ) -> None:
         self.name = name
         self.timeout_s = timeout_s
         self.max_attempts = max_attempts
+        self.probe_method = probe_method
         self.replicas: list[Replica] = []
         self._affinity: OrderedDict[str, int] = OrderedDict()
 
@@ -63,27 +75,50 @@ class ReplicaSet:
     async def call(self, method: str, *args: Any, affinity_key: str | None = None) -> Any:
         last: Exception | None = None
         tried: set[int] = set()
-        for _ in range(self.max_attempts):
+        attempts = 0
+        while attempts < self.max_attempts:
             index = self._choose(affinity_key, avoid=tried)
             replica = self.replicas[index]
             replica.outstanding += 1
             try:
                 ref = getattr(replica.handle, method).remote(*args)
-                result = await asyncio.wait_for(ref, self.timeout_s)
-            except REPLICA_FAILURES as exc:
+                pending = asyncio.wrap_future(ref.future())
+                pending.add_done_callback(_retrieve)  # an abandoned call's error is not news
+                while True:
+                    attempts += 1
+                    done, _ = await asyncio.wait({pending}, timeout=self.timeout_s)
+                    if done:
+                        result = pending.result()
+                        break
+                    if not await self._answers_probe(replica):
+                        raise TimeoutError(f"{replica.name} did not answer a probe")
+                    if attempts >= self.max_attempts or self._has_other(index, tried):
+                        _cancel(ref)
+                        raise _SlowReplica(f"{replica.name} still busy after {self.timeout_s}s")
+                    log.warning(
+                        "%s: %s is slow but alive (%s unanswered after %.0fs); still waiting",
+                        self.name,
+                        replica.name,
+                        method,
+                        self.timeout_s,
+                    )
+            except (*REPLICA_FAILURES, _SlowReplica) as exc:
                 last = exc
                 tried.add(index)
-                replica.failures += 1
                 self._forget(index)
-                if isinstance(exc, TimeoutError):
+                if isinstance(exc, _SlowReplica):
+                    log.warning("%s: %s; moving the call elsewhere", self.name, exc)
+                elif isinstance(exc, TimeoutError):
+                    replica.failures += 1
                     log.warning(
-                        "%s: %s timed out after %.0fs; restarting it",
+                        "%s: %s timed out after %.0fs and did not answer a probe; restarting it",
                         self.name,
                         replica.name,
                         self.timeout_s,
                     )
                     ray.kill(replica.handle, no_restart=False)
                 else:
+                    replica.failures += 1
                     log.warning(
                         "%s: %s failed (%s); retrying elsewhere",
                         self.name,
@@ -99,6 +134,18 @@ class ReplicaSet:
         raise PoolExhaustedError(
             f"{self.name}: call {method} failed on {self.max_attempts} attempts; last: {last!r}"
         )
+
+    async def _answers_probe(self, replica: Replica) -> bool:
+        """Whether the replica's event loop still answers: slow is not the same as hung."""
+        try:
+            probe = getattr(replica.handle, self.probe_method).remote()
+            await asyncio.wait_for(probe, min(PROBE_TIMEOUT_S, self.timeout_s))
+        except Exception:  # dead, hung or unreachable: all mean "restart it"
+            return False
+        return True
+
+    def _has_other(self, index: int, tried: set[int]) -> bool:
+        return any(i != index and i not in tried for i in range(len(self.replicas)))
 
     async def shutdown(self) -> None:
         for replica in self.replicas:
@@ -133,6 +180,18 @@ class ReplicaSet:
     def _forget(self, index: int) -> None:
         for key in [k for k, v in self._affinity.items() if v == index]:
             del self._affinity[key]
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+def _cancel(ref: Any) -> None:
+    try:
+        ray.cancel(ref)
+    except Exception:  # best effort: the call's result is dropped either way
+        log.debug("could not cancel %s", ref)
 
 
 def replica_options(
