@@ -12,11 +12,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agentrm_ray.config import ConfigError, ConfigProblem
 from agentrm_ray.config.models import TasksConfig
+from agentrm_ray.config.safe_yaml import load_yaml, read_text
 from agentrm_ray.types import Task
 
 
@@ -61,7 +61,7 @@ class SelectedTasks:
 def load_suite(name_or_path: str) -> SuiteSpec:
     path = Path(name_or_path)
     if path.is_file():
-        text, label = path.read_text(), str(path)
+        text, label = read_text(path), str(path)
     else:
         bundled = resources.files("agentrm_ray.configs").joinpath("suites", f"{name_or_path}.yaml")
         if not bundled.is_file():
@@ -81,7 +81,7 @@ def load_suite(name_or_path: str) -> SuiteSpec:
             )
         text, label = bundled.read_text(), f"<bundled suite {name_or_path}>"
     try:
-        return SuiteSpec.model_validate(yaml.safe_load(text))
+        return SuiteSpec.model_validate(load_yaml(text, label))
     except ValidationError as exc:
         problems = [
             ConfigProblem("tasks.suite." + ".".join(map(str, e["loc"])), e["msg"])

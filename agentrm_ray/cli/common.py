@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -10,6 +11,7 @@ from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from agentrm_ray.config import ConfigError, RootConfig, load_config
 from agentrm_ray.errors import AgentRMError
@@ -41,6 +43,8 @@ SetOption = Annotated[
 ]
 
 EXIT_USER_ERROR = 2
+# Errors of the disk rather than of a path (a write() gives no filename): still the user's to fix.
+_DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO})
 
 
 @contextmanager
@@ -54,9 +58,29 @@ def user_errors() -> Iterator[None]:
     except AgentRMError as exc:
         stderr.print(f"[bold red]error:[/] {exc}", highlight=False)
         raise typer.Exit(EXIT_USER_ERROR) from None
+    except OSError as exc:
+        if exc.filename is None and exc.errno not in _DISK_ERRNOS:
+            raise  # a socket or a timeout: not a file the user named, keep the traceback
+        stderr.print(f"[bold red]error:[/] {escape(describe_os_error(exc))}", highlight=False)
+        raise typer.Exit(EXIT_USER_ERROR) from None
     except KeyboardInterrupt:
         stderr.print("interrupted")
         raise typer.Exit(130) from None
+
+
+def describe_os_error(exc: OSError) -> str:
+    """`cannot write '/out/x': No space left on device`, plus what to do next where we know."""
+    reason = exc.strerror or type(exc).__name__
+    paths = " -> ".join(repr(str(p)) for p in (exc.filename, exc.filename2) if p is not None)
+    message = f"{paths}: {reason}" if paths else reason
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        message += (
+            " (results already written stay on disk; free some space and rerun the same "
+            "command to resume)"
+        )
+    elif exc.errno == errno.EEXIST or exc.errno == errno.ENOTDIR:
+        message += " (an output directory must be a directory, or not exist yet)"
+    return message
 
 
 def resolve_config(config: str | None, overrides: list[str] | None) -> RootConfig:

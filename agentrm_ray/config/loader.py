@@ -8,12 +8,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from agentrm_ray.config.errors import ConfigError, ConfigProblem
 from agentrm_ray.config.models import RootConfig, SearchStrategy
 from agentrm_ray.config.overrides import apply_overrides
+from agentrm_ray.config.safe_yaml import load_yaml, read_text
 from agentrm_ray.config.validation import check_combinations
 
 DEFAULT_CONFIG_NAME = "default"
@@ -44,7 +44,7 @@ def read_config_text(source: str | Path | None) -> tuple[str, str]:
         source = DEFAULT_CONFIG_NAME
     path = Path(source)
     if path.is_file():
-        return path.read_text(encoding="utf-8"), str(path)
+        return read_text(path), str(path)
     name = str(source)
     bundled = resources.files("agentrm_ray.configs").joinpath(f"{name}.yaml")
     if "/" not in name and bundled.is_file():
@@ -60,10 +60,7 @@ def read_config_text(source: str | Path | None) -> tuple[str, str]:
 
 
 def parse_yaml(text: str, label: str) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError([ConfigProblem("", f"not valid YAML: {exc}")], label) from exc
+    data = load_yaml(text, label)
     if data is None:
         return {}
     if not isinstance(data, dict):

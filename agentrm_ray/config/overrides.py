@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from agentrm_ray.config.errors import ConfigError, ConfigProblem
+from agentrm_ray.config.safe_yaml import load_yaml
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -21,10 +20,7 @@ def parse_override(text: str) -> tuple[str, Any]:
         raise ConfigError([ConfigProblem(text, "override must look like dotted.key=value")])
     if any(not part for part in key.split(".")):
         raise ConfigError([ConfigProblem(key, "empty component in dotted key")])
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError as exc:
-        raise ConfigError([ConfigProblem(key, f"value {raw!r} is not valid YAML: {exc}")]) from exc
+    value = load_yaml(raw, "--set", where=key) if raw.strip() else ""
     return key, value
 
 

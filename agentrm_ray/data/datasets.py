@@ -24,6 +24,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from agentrm_ray.durable import atomic_write_text
 from agentrm_ray.errors import AgentRMError
 from agentrm_ray.versions import library_versions
 
@@ -158,9 +159,7 @@ def write_dataset(
         "versions": library_versions(),
         **meta,
     }
-    tmp = root / (MANIFEST + ".tmp")
-    tmp.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    tmp.replace(root / MANIFEST)
+    atomic_write_text(root / MANIFEST, json.dumps(manifest, indent=2))
     return manifest
 
 

@@ -15,7 +15,6 @@ occurs in training is dropped so that validation measures generalisation to unse
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ from agentrm_ray.data.datasets import (
 )
 from agentrm_ray.data.results import MANIFEST, RESULTS, RunStore
 from agentrm_ray.data.splits import task_group, validation_tasks
+from agentrm_ray.durable import read_json
 from agentrm_ray.prompting import rm_header, rm_step_text, rm_text, step_turn
 from agentrm_ray.types import Node, SearchResult, Step, Trajectory
 
@@ -341,7 +341,7 @@ def run_manifest(run_dir: Path) -> dict[str, Any]:
             f"{str(run_dir)!r} is not a run directory (no {MANIFEST}); pass the output "
             "directory of `agentrm-ray run`"
         )
-    return json.loads(path.read_text(encoding="utf-8"))
+    return read_json(path)
 
 
 def label_run(

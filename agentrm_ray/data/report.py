@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agentrm_ray.durable import read_json
 from agentrm_ray.errors import AgentRMError
 
 
@@ -27,7 +27,7 @@ def load_run(path: str | Path) -> LoadedRun:
             f"{path} is not a finished run (needs manifest.json and summary.json;"
             " run `agentrm-ray run` to completion first)"
         )
-    config = json.loads(manifest.read_text())["config"]
+    config = read_json(manifest)["config"]
     search = config["search"]
     strategy = search["strategy"]
     if strategy == "best_of_n":
@@ -40,7 +40,7 @@ def load_run(path: str | Path) -> LoadedRun:
     reward = config["reward"]["method"]
     if strategy in ("best_of_n", "beam"):
         label += f" ({reward})"
-    return LoadedRun(path, label, strategy, float(knob), json.loads(summary.read_text()))
+    return LoadedRun(path, label, strategy, float(knob), read_json(summary))
 
 
 def plot_scaling(runs: list[LoadedRun], out: str | Path, key: str = "all/test") -> None:

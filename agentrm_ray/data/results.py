@@ -5,14 +5,21 @@
     <dir>/summary.json    per family/split metrics (and summary.md, a readable table)
 
 Resuming reads results.jsonl back (a line cut short by a kill is ignored, and rewritten when
-that task runs again; a task recorded as failed is searched again). A directory holding a run
-of a different config is refused unless forced, so results of two configs never mix.
+that task runs again; a task recorded as failed is searched again). A complete line that does
+not parse (damaged on disk or by hand) is skipped with a warning, and a resumed run moves it
+to results.damaged.jsonl and searches its task again. A directory holding a run of a different
+config is refused unless forced, so results of two configs never mix, and a directory that
+another live process has open for writing is refused, so two runs never append to one file.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import logging
 import os
+import socket
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -20,12 +27,17 @@ from typing import Any
 from pydantic import ValidationError
 
 from agentrm_ray.config import RootConfig, config_hash
+from agentrm_ray.durable import atomic_write_text, read_json
 from agentrm_ray.errors import AgentRMError
 from agentrm_ray.types import SearchResult
 from agentrm_ray.versions import library_versions
 
 MANIFEST = "manifest.json"
 RESULTS = "results.jsonl"
+QUARANTINE = "results.damaged.jsonl"
+LOCK = ".agentrm.lock"
+
+log = logging.getLogger(__name__)
 
 
 class OutputDirError(AgentRMError):
@@ -41,6 +53,8 @@ class RunStore:
         # them several times (done keys, then all results at the end) and a file of a few
         # hundred large records is not re-parsed while only this store has written to it.
         self._memo: tuple[tuple[int, int], dict[str, SearchResult]] | None = None
+        self.damaged_lines: list[int] = []  # 1-based numbers of lines that did not parse
+        self._lock: Any = None  # the open lock file while this store may write
 
     @classmethod
     def open(cls, root: str | Path, cfg: RootConfig, force: bool = False) -> RunStore:
@@ -49,7 +63,7 @@ class RunStore:
         digest = config_hash(cfg)
         manifest_path = root / MANIFEST
         if manifest_path.is_file():
-            previous = json.loads(manifest_path.read_text())
+            previous = read_json(manifest_path)
             if not force and not _computes_the_same(previous, digest):
                 raise OutputDirError(
                     f"output.dir {str(root)!r} holds a run of another config (hash "
@@ -57,6 +71,7 @@ class RunStore:
                     "--output, or pass --force to add to it anyway"
                 )
         root.mkdir(parents=True, exist_ok=True)
+        lock = _take_lock(root)
         manifest = {
             "config_hash": digest,
             "config": cfg.to_yaml_dict(),
@@ -64,8 +79,10 @@ class RunStore:
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
         if not manifest_path.is_file() or force:
-            _atomic_write(manifest_path, json.dumps(manifest, indent=2))
-        return cls(root, digest)
+            atomic_write_text(manifest_path, json.dumps(manifest, indent=2))
+        store = cls(root, digest)
+        store._lock = lock
+        return store
 
     def load_results(self) -> list[SearchResult]:
         """Every complete result line (the last one, if cut short by a kill, is skipped)."""
@@ -75,12 +92,27 @@ class RunStore:
         if self._memo is not None and self._memo[0] == state:
             return list(self._memo[1].values())
         results: dict[str, SearchResult] = {}
-        with self.results_path.open(encoding="utf-8") as fh:
-            for line in fh:
+        damaged: list[int] = []
+        with self.results_path.open(encoding="utf-8", errors="replace") as fh:
+            for number, line in enumerate(fh, 1):
                 if not line.endswith("\n"):
                     break  # a partial line from a killed run
-                result = SearchResult.model_validate_json(line)
+                try:
+                    result = SearchResult.model_validate_json(line)
+                except ValidationError:
+                    damaged.append(number)
+                    continue
                 results[result.task.key] = result  # the latest record of a task wins
+        if damaged and damaged != self.damaged_lines:
+            log.warning(
+                "%s: %d damaged record(s) skipped (line %s); resuming the run moves them to %s "
+                "and searches their tasks again",
+                self.results_path,
+                len(damaged),
+                ", ".join(map(str, damaged[:10])),
+                QUARANTINE,
+            )
+        self.damaged_lines = damaged
         self._memo = (state, results)
         return list(results.values())
 
@@ -100,18 +132,45 @@ class RunStore:
         """
         return {r.task.key for r in self.load_results() if not r.failed}
 
-    def repair(self) -> None:
-        """Drop a trailing partial line so new records start on a line of their own."""
+    def repair(self) -> int:
+        """Make the file safe to append to and resume from; returns the records quarantined.
+
+        A trailing partial line is dropped, so new records start on a line of their own, and
+        complete lines that do not parse are moved to results.damaged.jsonl, so the tasks
+        they held are searched again instead of the run failing on them.
+        """
         if not self.results_path.is_file():
-            return
+            return 0
         with self.results_path.open("r+b") as fh:
-            if fh.seek(0, os.SEEK_END) == 0:
-                return
-            fh.seek(-1, os.SEEK_END)
-            if fh.read(1) == b"\n":  # the usual case: no need to read the whole file
-                return
-            fh.seek(0)
-            fh.truncate(fh.read().rfind(b"\n") + 1)
+            end = fh.seek(0, os.SEEK_END)
+            if end:
+                fh.seek(-1, os.SEEK_END)
+                if fh.read(1) != b"\n":
+                    fh.seek(0)
+                    fh.truncate(fh.read().rfind(b"\n") + 1)
+        self.load_results()
+        return self._quarantine(self.damaged_lines)
+
+    def _quarantine(self, numbers: list[int]) -> int:
+        if not numbers:
+            return 0
+        wanted = set(numbers)
+        lines = self.results_path.read_bytes().splitlines(keepends=True)
+        bad = [line for n, line in enumerate(lines, 1) if n in wanted]
+        with (self.root / QUARANTINE).open("ab") as fh:
+            fh.writelines(bad)
+            fh.flush()
+            os.fsync(fh.fileno())
+        kept = b"".join(line for n, line in enumerate(lines, 1) if n not in wanted)
+        atomic_write_text(self.results_path, kept.decode("utf-8", errors="replace"))
+        log.warning(
+            "%s: moved %d damaged record(s) to %s; their tasks are searched again",
+            self.results_path,
+            len(bad),
+            QUARANTINE,
+        )
+        self.damaged_lines, self._memo = [], None
+        return len(bad)
 
     def append(self, result: SearchResult) -> None:
         line = result.model_dump_json() + "\n"
@@ -127,14 +186,50 @@ class RunStore:
             self._memo = None
 
     def write_summary(self, summary: dict[str, Any], table: str) -> None:
-        _atomic_write(self.root / "summary.json", json.dumps(summary, indent=2))
-        _atomic_write(self.root / "summary.md", table)
+        atomic_write_text(self.root / "summary.json", json.dumps(summary, indent=2))
+        atomic_write_text(self.root / "summary.md", table)
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+def _take_lock(root: Path) -> Any:
+    """Lock `root` for this process's writes; refuse it while another process holds it.
+
+    An flock dies with its process, so a killed run never leaves a stale lock. A store opened
+    again by the process that holds the lock (the quickstart reopens its runs) is let through.
+    Returns the open lock file (None for such a reopening): the lock lasts as long as it.
+    """
+    path = root / LOCK
+    fh = path.open("a+", encoding="utf-8")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.seek(0)
+        holder = _holder(fh.read())
+        fh.close()
+        if holder.get("pid") == os.getpid() and holder.get("host") == socket.gethostname():
+            return None
+        raise OutputDirError(
+            f"output directory {str(root)!r} is in use by another run (pid {holder.get('pid')} "
+            f"on {holder.get('host')}, since {holder.get('since')}: {holder.get('command')}); "
+            "wait for it to finish, or choose another --output"
+        ) from None
+    fh.seek(0)
+    fh.truncate()
+    fh.write(json.dumps({
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "since": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "command": " ".join(sys.argv),
+    }))
+    fh.flush()
+    return fh
+
+
+def _holder(text: str) -> dict[str, Any]:
+    try:
+        holder = json.loads(text)
+    except json.JSONDecodeError:
+        return {}
+    return holder if isinstance(holder, dict) else {}
 
 
 def _computes_the_same(manifest: dict[str, Any], digest: str) -> bool:

@@ -20,6 +20,7 @@ import numpy as np
 from agentrm_ray.data import scaling
 from agentrm_ray.data.rm_quality import pairwise_accuracy, recovered_share
 from agentrm_ray.data.scaling import ORACLE, RANDOM, TaskCandidates
+from agentrm_ray.durable import atomic_write_text, read_json
 from agentrm_ray.errors import AgentRMError
 from agentrm_ray.types import SearchResult
 
@@ -51,7 +52,7 @@ def read_run(path: str | Path) -> RunResults:
     path = Path(path)
     if not (path / MANIFEST).is_file():
         raise ScalingInputError(f"{path} is not a run directory (no {MANIFEST})")
-    manifest = json.loads((path / MANIFEST).read_text())
+    manifest = read_json(path / MANIFEST)
     cfg = RootConfig.model_validate(manifest["config"])
     strategy, reward = cfg.search.strategy.value, cfg.reward.method.value
     if strategy == "best_of_n":
@@ -347,7 +348,7 @@ def write_scaling_report(run_dirs: list[str | Path], out_dir: str | Path,
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     report = build_report([read_run(d) for d in run_dirs], replicates=replicates, seed=seed)
-    (out_dir / "scaling.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
-    (out_dir / "scaling.md").write_text(markdown_report(report), encoding="utf-8")
+    atomic_write_text(out_dir / "scaling.json", json.dumps(report, indent=2))
+    atomic_write_text(out_dir / "scaling.md", markdown_report(report))
     plot_report(report, out_dir / "scaling.png")
     return report

@@ -23,6 +23,7 @@ from typing import Any
 
 from agentrm_ray.config import RootConfig
 from agentrm_ray.config.models import LoopColumn, SearchStrategy, TrainKind
+from agentrm_ray.durable import atomic_write_text, read_json
 from agentrm_ray.loop.columns import COLUMNS, LoopModels, column_config
 
 Say = Callable[[str], None]
@@ -368,7 +369,7 @@ async def rm_value_stage(cfg: RootConfig, layout: LoopLayout, models: LoopModels
     key = {"model": models.explicit_rm, "data": dataset.fingerprint}
     target = layout.root / RM_VALUES
     if target.is_file():
-        saved = json.loads(target.read_text())
+        saved = read_json(target)
         if saved.get("key") == key:
             say(f"  cached: {target}")
             return saved
@@ -387,7 +388,7 @@ async def rm_value_stage(cfg: RootConfig, layout: LoopLayout, models: LoopModels
     corr = value_correlation([s for s, _ in pairs], [v for _, v in pairs])
     result = {"key": key, **corr.as_dict(), "unscored": len(scores) - len(pairs),
               "tasks": len({row["task_key"] for row in dataset.val})}
-    target.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    atomic_write_text(target, json.dumps(result, indent=2))
     say(f"  {corr.states} held-out tree states of {result['tasks']} task(s): pearson "
         f"{_num(corr.pearson)}, spearman {_num(corr.spearman)}")
     return result

@@ -12,6 +12,7 @@ from typing import Any
 
 from agentrm_ray.config.models import LoopColumn
 from agentrm_ray.data.summary import format_cell
+from agentrm_ray.durable import atomic_write_text, read_json
 from agentrm_ray.loop.columns import COLUMNS
 
 SPLITS = ("held-in/test", "held-out/test")
@@ -21,7 +22,7 @@ def load_cells(runs: dict[LoopColumn, Path]) -> dict[str, dict[str, dict[str, fl
     """{split: {column: metrics}} from each column's summary.json (absent -> not in the dict)."""
     cells: dict[str, dict[str, dict[str, float]]] = {split: {} for split in SPLITS}
     for column, run_dir in runs.items():
-        groups = json.loads((run_dir / "summary.json").read_text())["groups"]
+        groups = read_json(run_dir / "summary.json")["groups"]
         for split in SPLITS:
             if split in groups:
                 cells[split][column.value] = groups[split]
@@ -78,8 +79,8 @@ def write_outputs(root: Path, cells: dict[str, Any], columns: list[LoopColumn],
                   extra: dict[str, Any], notes: list[str] = ()) -> str:
     """quickstart.md / .json / .png under root; returns the Markdown table."""
     table = markdown(cells, columns, notes)
-    (root / "quickstart.md").write_text(table + "\n", encoding="utf-8")
-    (root / "quickstart.json").write_text(
-        json.dumps({"cells": cells, **extra}, indent=2, sort_keys=True), encoding="utf-8")
+    atomic_write_text(root / "quickstart.md", table + "\n")
+    atomic_write_text(root / "quickstart.json",
+                      json.dumps({"cells": cells, **extra}, indent=2, sort_keys=True))
     plot(cells, columns, root / "quickstart.png")
     return table

@@ -16,6 +16,7 @@ import shutil
 import time
 from pathlib import Path
 
+from agentrm_ray.durable import replace_directory
 from agentrm_ray.models.registry import KNOWN_MODELS, ModelNotFoundError, prepared_dir
 
 
@@ -86,6 +87,5 @@ def prepare(name: str, force: bool = False) -> Path:
         "seconds": round(time.perf_counter() - start, 1),
     }
     (staging / "PREPARED").write_text(json.dumps(meta, indent=2))
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)  # atomic: a half-written copy is never mistaken for a prepared one
+    replace_directory(staging, target)  # a half-written copy is never taken for a prepared one
     return target

@@ -37,12 +37,25 @@ def _bar(console: Console | None, total: int, description: str) -> Iterator[tupl
         yield bar, bar.add_task(description, total=total, stats="")
 
 
+def _repair(store: RunStore, console: Console | None) -> None:
+    """Ready the store for resuming, and say so when damaged records were set aside."""
+    from agentrm_ray.data.results import QUARANTINE
+
+    moved = store.repair()
+    if moved and console is not None:
+        console.print(
+            f"[yellow]warning:[/] {moved} damaged record(s) in {store.results_path} moved to "
+            f"{QUARANTINE}; their tasks are searched again"
+        )
+
+
 async def run_with_progress(cfg: RootConfig, stack: SearchStack, store: RunStore,
                             tasks: list[Task], console: Console | None = None,
                             start_stack: bool = True) -> list[SearchResult]:
     """Run the coordinator over `tasks` with a progress bar (starting the stack if asked)."""
     from agentrm_ray.search.coordinator import Coordinator
 
+    _repair(store, console)
     with _bar(console, len(tasks), "starting actors") as (bar, bar_id):
         if start_stack:
             await stack.start()
@@ -78,7 +91,7 @@ async def rescore_with_progress(cfg: RootConfig, scorer: Scorer, store: RunStore
     """
     from agentrm_ray.search.rescore import rescore_best_of_n
 
-    store.repair()
+    _repair(store, console)
     done = store.done_keys()
     digest = config_hash(cfg)
     label = f"{cfg.search.strategy.value} re-ranked ({cfg.reward.method.value})"

@@ -26,6 +26,7 @@ from typing import Any
 from agentrm_ray.config import RootConfig, config_hash
 from agentrm_ray.config.models import TrainKind
 from agentrm_ray.data.datasets import REQUIRED, TrainingSet, load_dataset
+from agentrm_ray.durable import atomic_write_text, read_json
 from agentrm_ray.errors import AgentRMError
 from agentrm_ray.train import schedule
 from agentrm_ray.train.export import (
@@ -291,7 +292,7 @@ def _prepare_output(output: Path, spec: TrainSpec, fresh: bool) -> None:
         for name in (METRICS_FILE, PREDICTIONS_FILE, TRAIN_MANIFEST):
             (output / name).unlink(missing_ok=True)
     if manifest_path.is_file():
-        previous = json.loads(manifest_path.read_text(encoding="utf-8"))
+        previous = read_json(manifest_path)
         old = previous.get("fingerprint", {})
         new = spec.fingerprint()
         changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
@@ -303,7 +304,7 @@ def _prepare_output(output: Path, spec: TrainSpec, fresh: bool) -> None:
             )
     output.mkdir(parents=True, exist_ok=True)
     manifest = {"fingerprint": spec.fingerprint(), "spec_hash": spec.fingerprint_hash()}
-    manifest_path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    atomic_write_text(manifest_path, json.dumps(manifest, indent=2))
 
 
 def _already_trained(output: Path, spec: TrainSpec, total: int) -> TrainOutcome | None:
@@ -311,7 +312,7 @@ def _already_trained(output: Path, spec: TrainSpec, total: int) -> TrainOutcome 
     metrics_path = output / METRICS_FILE
     if not metrics_path.is_file() or not (output / MODEL_DIR / "config.json").is_file():
         return None
-    metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+    metrics = read_json(metrics_path)
     if (
         metrics.get("spec_hash") != spec.fingerprint_hash()
         or not metrics.get("finished")

@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from agentrm_ray.durable import atomic_write_text, replace_directory
 from agentrm_ray.train.state import HF_DIR, PREDICTIONS_FILE, TrainerState
 
 MODEL_DIR = "model"
@@ -58,9 +59,8 @@ def export_model(checkpoint_dir: Path, output: Path, provenance: dict[str, Any])
     staging = output / (MODEL_DIR + ".tmp")
     shutil.rmtree(staging, ignore_errors=True)
     shutil.copytree(source, staging)
-    (staging / PROVENANCE_FILE).write_text(json.dumps(provenance, indent=2), encoding="utf-8")
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)
+    atomic_write_text(staging / PROVENANCE_FILE, json.dumps(provenance, indent=2))
+    replace_directory(staging, target)  # `model/` never goes missing for a loading replica
     predictions = checkpoint_dir / PREDICTIONS_FILE
     if predictions.is_file():
         shutil.copyfile(predictions, output / PREDICTIONS_FILE)
@@ -85,7 +85,5 @@ def build_metrics(
 
 def write_metrics(output: Path, metrics: dict[str, Any]) -> Path:
     path = output / METRICS_FILE
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(metrics, indent=1), encoding="utf-8")
-    tmp.replace(path)
+    atomic_write_text(path, json.dumps(metrics, indent=1))
     return path

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agentrm_ray.durable import atomic_write_text, read_json
+
 STATE_FILE = "state.json"
 PREDICTIONS_FILE = "val_predictions.json"
 DS_DIR = "ds"
@@ -38,8 +40,8 @@ class TrainerState:
         return f"step-{self.global_step}"
 
     def write(self, directory: Path) -> None:
-        (directory / STATE_FILE).write_text(json.dumps(asdict(self), indent=1), encoding="utf-8")
+        atomic_write_text(directory / STATE_FILE, json.dumps(asdict(self), indent=1))
 
     @classmethod
     def read(cls, directory: Path) -> TrainerState:
-        return cls(**json.loads((directory / STATE_FILE).read_text(encoding="utf-8")))
+        return cls(**read_json(directory / STATE_FILE))

@@ -10,7 +10,7 @@ import pytest
 from rm_trees import tree_result
 
 from agentrm_ray.config import config_hash, load_config
-from agentrm_ray.data.results import OutputDirError, RunStore
+from agentrm_ray.data.results import QUARANTINE, OutputDirError, RunStore
 from agentrm_ray.types import SearchResult
 
 
@@ -67,6 +67,30 @@ def test_a_partial_line_is_skipped_then_repaired(tmp_path: Path) -> None:
     assert [r.task.task_id for r in store.load_results()] == ["t0", "t1"]
 
 
+def test_a_damaged_line_is_quarantined_and_its_task_searched_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = _store(tmp_path)
+    for task_id in ("t0", "t1", "t2"):
+        store.append(tree_result(task_id))
+    lines = store.results_path.read_text().splitlines(keepends=True)
+    damaged = lines[1][:30] + "\x00garbage" + lines[1][60:]  # complete, but not a record
+    store.results_path.write_text(lines[0] + damaged + lines[2])
+
+    reader = _store(tmp_path)
+    assert [r.task.task_id for r in reader.load_results()] == ["t0", "t2"]  # no exception
+    assert reader.damaged_lines == [2]
+    assert "1 damaged record(s) skipped (line 2)" in caplog.text
+    assert tree_result("t1").task.key not in reader.done_keys()  # so a resume re-runs it
+
+    assert reader.repair() == 1
+    assert (tmp_path / QUARANTINE).read_text() == damaged
+    assert store.results_path.read_text() == lines[0] + lines[2]
+    reader.append(tree_result("t1"))
+    assert sorted(r.task.task_id for r in _store(tmp_path).load_results()) == ["t0", "t1", "t2"]
+    assert reader.repair() == 0
+
+
 def test_a_failed_task_is_not_done_and_its_retry_supersedes_it(tmp_path: Path) -> None:
     store = _store(tmp_path)
     ok, failed = tree_result("t0"), tree_result("t1").model_copy(
@@ -102,3 +126,37 @@ def test_a_manifest_hashed_under_an_older_rule_is_rehashed_from_its_config(
     manifest.write_text(json.dumps(data))
     with pytest.raises(OutputDirError, match="another config"):
         RunStore.open(tmp_path, cfg)
+
+
+HOLD_LOCK = """
+import sys, time
+from agentrm_ray.config import load_config
+from agentrm_ray.data.results import RunStore
+store = RunStore.open(sys.argv[1], load_config(overrides=[f"output.dir={sys.argv[1]}"]))
+print("locked", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_second_process_is_refused_while_a_run_holds_the_directory(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        with pytest.raises(OutputDirError, match=f"in use by another run \\(pid {holder.pid} "):
+            _store(tmp_path)
+    finally:
+        holder.kill()
+        holder.wait()
+    _store(tmp_path).append(tree_result("t0"))  # a killed holder leaves no stale lock
+
+
+def test_the_process_holding_the_lock_may_reopen_its_run(tmp_path: Path) -> None:
+    first = _store(tmp_path)
+    second = _store(tmp_path)  # the quickstart reopens a column's run within one process
+    first.append(tree_result("t0"))
+    assert [r.task.task_id for r in second.load_results()] == ["t0"]
