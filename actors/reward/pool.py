@@ -14,14 +14,24 @@ from agentrm_ray.config.models import RewardConfig, RootConfig
 from agentrm_ray.models import resolve_model
 
 
+def reward_model_names(cfg: RootConfig) -> dict[str, str]:
+    """{config field: model name or path} of every model an RM replica loads."""
+    r: RewardConfig = cfg.reward
+    names = {"reward.model": r.model or cfg.policy.model}
+    if r.method.value == "implicit":
+        names["reward.reference_model"] = r.reference_model or cfg.policy.model
+    return names
+
+
 def reward_settings(cfg: RootConfig) -> RewardSettings:
     """Settings of one RM replica; model names resolve (or fail) before any actor starts."""
     r: RewardConfig = cfg.reward
-    model = resolve_model(r.model or cfg.policy.model, field="reward.model")
+    names = reward_model_names(cfg)
+    model = resolve_model(names["reward.model"], field="reward.model")
     reference = None
-    if r.method.value == "implicit":
+    if "reward.reference_model" in names:
         reference = str(
-            resolve_model(r.reference_model or cfg.policy.model, field="reward.reference_model")
+            resolve_model(names["reward.reference_model"], field="reward.reference_model")
         )
     return RewardSettings(
         model_path=str(model),

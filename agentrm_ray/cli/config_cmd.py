@@ -41,9 +41,13 @@ def show(
 
 @app.command("validate")
 def validate(config: ConfigOption = None, set_: SetOption = None) -> None:
-    """Check a config and exit 0 if it is valid (exit 2 with the bad fields otherwise)."""
+    """Check a config as `run` would before starting work: fields, suite and families, and
+    that every model the run loads is on disk. Exit 0 if it passes, 2 naming what failed."""
+    from agentrm_ray.search.stack import check_before_start
+
     with user_errors():
         cfg = resolve_config(config, set_)
+        check_before_start(cfg)
     typer.echo(f"ok (config hash {config_hash(cfg)})")
 
 

@@ -54,11 +54,10 @@ def search_suite(cfg: RootConfig, force: bool, title: str, tasks_label: str = "t
     from agentrm_ray.data.summary import write_run_summary
     from agentrm_ray.runtime import ray_session
     from agentrm_ray.search.progress import run_with_progress
-    from agentrm_ray.search.stack import SearchStack, prepare_known_models
-    from agentrm_ray.tasks import select_tasks
+    from agentrm_ray.search.stack import SearchStack, check_before_start, prepare_known_models
 
     with user_errors():
-        selected = select_tasks(cfg.tasks)
+        selected = check_before_start(cfg)  # what `config validate` checks, in the same order
         store = RunStore.open(cfg.output.dir, cfg, force=force or cfg.output.force)
         prepared = prepare_known_models(cfg)
         stack = SearchStack(cfg)  # model paths are checked here, before Ray starts

@@ -12,16 +12,17 @@ from contextlib import asynccontextmanager
 
 from agentrm_ray.actors.env import EnvPool
 from agentrm_ray.actors.policy.pool import PolicyPool
-from agentrm_ray.actors.reward.pool import RewardPool
+from agentrm_ray.actors.reward.pool import RewardPool, reward_model_names
 from agentrm_ray.config import RootConfig
 from agentrm_ray.config.models import RewardMethod, SearchStrategy
 from agentrm_ray.envs import family_by_env_id
 from agentrm_ray.errors import AgentRMError
 from agentrm_ray.models.prepare import prepare
-from agentrm_ray.models.registry import KNOWN_MODELS, is_prepared
+from agentrm_ray.models.registry import KNOWN_MODELS, is_prepared, resolve_model
 from agentrm_ray.search.expander import Expander
 from agentrm_ray.search.pool_expander import PoolExpander
 from agentrm_ray.search.scorers import NoScorer, OracleScorer, PoolScorer, Scorer
+from agentrm_ray.tasks import SelectedTasks, select_tasks
 from agentrm_ray.types import Task
 
 NEEDS_SCORES = {SearchStrategy.best_of_n, SearchStrategy.beam}
@@ -40,14 +41,35 @@ def instruction_for(task: Task) -> str:
     return family_by_env_id(task.env_id).prompt.instruction
 
 
-def _reward_of(cfg: RootConfig) -> tuple[RewardPool | None, Scorer]:
-    """The RM pool (when the strategy ranks with a model) and the scorer searches use."""
-    uses_rm = cfg.search.strategy in NEEDS_SCORES and cfg.reward.method in (
+def uses_reward_model(cfg: RootConfig) -> bool:
+    """Whether a search run of `cfg` starts RM replicas (its strategy ranks with a model)."""
+    return cfg.search.strategy in NEEDS_SCORES and cfg.reward.method in (
         RewardMethod.value,
         RewardMethod.implicit,
         RewardMethod.judge,
     )
-    if uses_rm:
+
+
+def check_before_start(cfg: RootConfig) -> SelectedTasks:
+    """Every check a search run makes before it starts work, and none of the work.
+
+    The suite and its families must exist, and every model the run loads must be on disk.
+    A packaged model that is not converted yet passes: `run` converts it before it starts.
+    `config validate` runs this, so that it accepts exactly what `run` accepts.
+    """
+    selected = select_tasks(cfg.tasks)
+    names = {"policy.model": cfg.policy.model}
+    if uses_reward_model(cfg):
+        names |= reward_model_names(cfg)
+    for field, name in names.items():
+        if name not in KNOWN_MODELS:
+            resolve_model(name, field=field)
+    return selected
+
+
+def _reward_of(cfg: RootConfig) -> tuple[RewardPool | None, Scorer]:
+    """The RM pool (when the strategy ranks with a model) and the scorer searches use."""
+    if uses_reward_model(cfg):
         reward = RewardPool(cfg)
         return reward, PoolScorer(reward, instruction_for)
     if cfg.reward.method is RewardMethod.oracle:

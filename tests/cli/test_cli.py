@@ -113,3 +113,22 @@ def test_demo_compares_three_strategies(tmp_path, tiny_model, tiny_value_model) 
     for strategy in ("greedy", "best_of_n", "beam"):
         summary = yaml.safe_load((tmp_path / strategy / "summary.json").read_text())
         assert summary["groups"]["all/test"]["n"] == 2
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        (["tasks.families=[nosuchfamily]"], "nosuchfamily"),
+        (["policy.model=/nonexistent/model"], "policy.model"),
+        (
+            ["search.strategy=beam", "reward.method=value", "reward.model=/no/rm"],
+            "reward.model",
+        ),
+    ],
+)
+def test_config_validate_refuses_what_run_refuses(overrides: list[str], named: str) -> None:
+    args = [a for o in overrides for a in ("--set", o)]
+    validate = runner.invoke(app, ["config", "validate", *args])
+    assert validate.exit_code == 2 and named in validate.output, validate.output
+    run = runner.invoke(app, ["run", "-o", "/nonexistent-dir-never-created", *args])
+    assert run.exit_code == 2 and named in run.output, run.output
