@@ -19,7 +19,8 @@ import json
 import logging
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+import uuid
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +126,7 @@ def plan_training(
     check_request(spec)
     warnings = check_sft_lengths(spec, dataset.train) if kind is TrainKind.policy_sft else []
     output = Path(output_dir or default_output_dir(cfg, kind)).expanduser().resolve()
-    _prepare_output(output, spec, fresh)
+    spec = replace(spec, run_id=_prepare_output(output, spec, fresh))
     total = schedule.total_steps(len(dataset.train), spec.global_batch, spec.epochs)
     return TrainPlan(cfg, kind, dataset, spec, output, total, warnings)
 
@@ -283,16 +284,22 @@ def _best_checkpoint(result: Any) -> tuple[Any, dict[str, Any]]:
     return checkpoint, dict(metrics)
 
 
-def _prepare_output(output: Path, spec: TrainSpec, fresh: bool) -> None:
-    """Refuse to resume another configuration's run; `fresh` wipes the earlier run."""
+def _prepare_output(output: Path, spec: TrainSpec, fresh: bool) -> str:
+    """Refuse to resume another configuration's run; `fresh` wipes the earlier run.
+
+    Returns the directory's run ID: created with its manifest, kept while it is resumed, and
+    stamped on every checkpoint, so a resume loads only checkpoints this run wrote.
+    """
     manifest_path = output / TRAIN_MANIFEST
     if fresh:
         for name in (RUN_NAME, MODEL_DIR):
             shutil.rmtree(output / name, ignore_errors=True)
         for name in (METRICS_FILE, PREDICTIONS_FILE, TRAIN_MANIFEST):
             (output / name).unlink(missing_ok=True)
+    run_id = uuid.uuid4().hex
     if manifest_path.is_file():
         previous = read_json(manifest_path)
+        run_id = previous.get("run_id") or run_id
         old = previous.get("fingerprint", {})
         new = spec.fingerprint()
         changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
@@ -302,9 +309,20 @@ def _prepare_output(output: Path, spec: TrainSpec, fresh: bool) -> None:
                 f"({', '.join(changed)} differ); resuming it would mix two runs. Use another "
                 "--output, or --fresh to discard it"
             )
+    elif any((output / RUN_NAME).glob("checkpoint_*")):
+        raise TrainOutputError(
+            f"{str(output / RUN_NAME)!r} holds checkpoints but no {TRAIN_MANIFEST} says which "
+            "run wrote them; resuming would unpickle files of unknown origin. Use another "
+            "--output, or --fresh to discard them"
+        )
     output.mkdir(parents=True, exist_ok=True)
-    manifest = {"fingerprint": spec.fingerprint(), "spec_hash": spec.fingerprint_hash()}
+    manifest = {
+        "fingerprint": spec.fingerprint(),
+        "spec_hash": spec.fingerprint_hash(),
+        "run_id": run_id,
+    }
     atomic_write_text(manifest_path, json.dumps(manifest, indent=2))
+    return run_id
 
 
 def _already_trained(output: Path, spec: TrainSpec, total: int) -> TrainOutcome | None:

@@ -80,6 +80,7 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
         world_size=world,
         zero_stage=spec.zero_stage,
         spec_fingerprint=requested.fingerprint_hash(),
+        run_id=spec.run_id,
     )
     checkpoint = ray.train.get_checkpoint()
     if checkpoint is not None:
@@ -132,7 +133,14 @@ def _engine(spec: TrainSpec, model: Any, total: int) -> Any:
 
 def _restore(engine: Any, checkpoint: Any, spec: TrainSpec, fresh: TrainerState) -> TrainerState:
     with checkpoint.as_directory() as directory:
-        saved = TrainerState.read(Path(directory))
+        saved = TrainerState.read(Path(directory))  # JSON: safe to read before trusting it
+        if saved.run_id != fresh.run_id:  # DeepSpeed unpickles: load only what this run wrote
+            raise ResumeMismatchError(
+                f"the checkpoint at step {saved.global_step} was not written by this output "
+                f"directory's run (run id {saved.run_id or 'missing'}, expected "
+                f"{fresh.run_id}); loading it would unpickle files of unknown origin. Train "
+                "into a fresh --output, or pass --fresh to discard it"
+            )
         problems = []
         if saved.world_size != fresh.world_size:
             problems.append(f"num_workers {saved.world_size} -> {fresh.world_size}")

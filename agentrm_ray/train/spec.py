@@ -42,6 +42,9 @@ class TrainSpec:
     stop_after_steps: int | None = None
     weight_decay: float = 0.0
     gradient_clipping: float = 1.0
+    # Who may resume: the ID written to train_manifest.json when the output directory was
+    # created. Not a setting, so not in the fingerprint; checked before a checkpoint loads.
+    run_id: str = ""
 
     @property
     def global_batch(self) -> int:
@@ -55,7 +58,7 @@ class TrainSpec:
     def fingerprint(self) -> dict[str, Any]:
         """What a resumed run must share with the run it resumes."""
         data = asdict(self)
-        for name in RESUMABLE_CHANGES:
+        for name in (*RESUMABLE_CHANGES, "run_id"):
             data.pop(name)
         return data
 

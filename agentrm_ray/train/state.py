@@ -30,6 +30,7 @@ class TrainerState:
     validations: list[dict[str, Any]] = field(default_factory=list)
     resumed_from: list[int] = field(default_factory=list)
     spec_fingerprint: str = ""
+    run_id: str = ""  # the output directory's run (train_manifest.json) that wrote it
 
     @property
     def finished(self) -> bool:

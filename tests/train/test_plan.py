@@ -133,3 +133,44 @@ def test_sft_conversations_cut_before_their_first_turn_are_reported(tiny_model, 
     plan = plan_training(cfg_for(tiny_model, "train.max_length=64"), "policy-sft",
                          tmp_path / "sft", tmp_path / "o")
     assert len(plan.warnings) == 1 and plan.warnings[0].startswith("2 of 4 checked")
+
+
+def test_run_id_is_kept_across_resumes_and_strange_checkpoints_refused(
+    tiny_model, data, tmp_path
+) -> None:
+    out = tmp_path / "out"
+    first = plan_training(cfg_for(tiny_model), "rm-explicit", data["rm-explicit"], out)
+    again = plan_training(cfg_for(tiny_model), "rm-explicit", data["rm-explicit"], out)
+    assert first.spec.run_id and again.spec.run_id == first.spec.run_id
+    assert first.spec.fingerprint_hash() == again.spec.fingerprint_hash()
+    fresh = plan_training(cfg_for(tiny_model), "rm-explicit", data["rm-explicit"], out,
+                          fresh=True)
+    assert fresh.spec.run_id != first.spec.run_id
+
+    foreign = tmp_path / "foreign"
+    (foreign / "checkpoints" / "checkpoint_step_0000004").mkdir(parents=True)
+    with pytest.raises(TrainOutputError, match="no train_manifest.json says which run"):
+        plan_training(cfg_for(tiny_model), "rm-explicit", data["rm-explicit"], foreign)
+
+
+class _CheckpointDir:
+    """Stands in for ray.train.Checkpoint: only `as_directory` is used before the check."""
+
+    def __init__(self, path) -> None:
+        self.path = path
+
+    def as_directory(self):
+        from contextlib import nullcontext
+
+        return nullcontext(str(self.path))
+
+
+def test_resume_refuses_a_checkpoint_of_another_run_before_unpickling(tmp_path) -> None:
+    from agentrm_ray.train.loop import ResumeMismatchError, _restore
+    from agentrm_ray.train.state import TrainerState
+
+    TrainerState("rm-explicit", 8, 1, 2, global_step=4, run_id="someone-else").write(tmp_path)
+    fresh = TrainerState("rm-explicit", 8, 1, 2, run_id="this-run")
+    engine = None  # never reached: DeepSpeed's load (which unpickles) must not be called
+    with pytest.raises(ResumeMismatchError, match="not written by this output directory's run"):
+        _restore(engine, _CheckpointDir(tmp_path), spec=None, fresh=fresh)
