@@ -433,6 +433,14 @@ class ServeConfig(_Section):
         None, description="If set, requests need `Authorization: Bearer $<this env var>`."
     )
     max_request_bytes: int = Field(1_000_000, ge=1024, description="Largest accepted body.")
+    model_roots: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Directories that `POST /v1/admin/reward-model` may load RM checkpoints from "
+            "(symlinks are followed before the check). A swap to a path anywhere else is "
+            "refused without saying whether it exists; empty: only packaged model names swap."
+        ),
+    )
     autoscaling: AutoscalingConfig = Field(default_factory=AutoscalingConfig)
     limits: ServeLimitsConfig = Field(default_factory=ServeLimitsConfig)
     runtime: ServeRuntimeConfig = Field(default_factory=ServeRuntimeConfig)

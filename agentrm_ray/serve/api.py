@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel
@@ -49,6 +50,7 @@ from agentrm_ray.serve.schemas import (
     SwapResponse,
 )
 from agentrm_ray.serve.sse import MEDIA_TYPE, sse_frame
+from agentrm_ray.serve.strict_json import StrictJSONRoute, validation_error_reply
 from agentrm_ray.types import Task
 
 HEALTH_TIMEOUT_S = 10.0
@@ -102,6 +104,8 @@ def create_api(client: BackendClient, settings: IngressSettings,
         version="1",
         description="RM-guided test-time search (greedy, Best-of-N, beam, MCTS) for LLM agents.",
     )
+    api.router.route_class = StrictJSONRoute  # before any route: NaN or surrogates are 422s
+    api.add_exception_handler(RequestValidationError, validation_error_reply)
     metrics = metrics or ServeMetrics(enabled=False)
     api.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     api.add_middleware(_MetricsMiddleware, metrics=metrics)

@@ -88,17 +88,17 @@ class RewardSwitch:
             in_flight = old.in_flight
             log.info("RM generation %d (%s) is current; draining %d request(s) on %d",
                      new.number, model, in_flight, old.number)
+            # The old pool is retired by a task of its own, started before the first await:
+            # a caller that gives up while the swap drains (its request is cancelled) must not
+            # leave that pool alive for good.
+            retire = asyncio.get_running_loop().create_task(self._retire_when_idle(old))
+            self._background.add(retire)
+            retire.add_done_callback(self._background.discard)
             try:
-                await asyncio.wait_for(old.idle.wait(), drain_timeout_s)
+                await asyncio.wait_for(asyncio.shield(retire), drain_timeout_s)
                 drained = True
-            except TimeoutError:
+            except TimeoutError:  # keep serving the stragglers; the task stops the pool later
                 drained = False
-            if drained:
-                await self._retire(old)
-            else:  # keep serving the stragglers; stop the pool once they are done
-                task = asyncio.get_running_loop().create_task(self._retire_when_idle(old))
-                self._background.add(task)
-                task.add_done_callback(self._background.discard)
             return SwapResponse(generation=new.number, model=model, previous_model=old.model,
                                 in_flight_at_switch=in_flight, drained=drained,
                                 elapsed_s=time.perf_counter() - started)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -24,6 +25,7 @@ from agentrm_ray.search.expander import Expander
 from agentrm_ray.search.scorers import PoolScorer, Scorer
 from agentrm_ray.search.stack import SearchStack, instruction_for
 from agentrm_ray.serve.env_tracking import TrackedPoolExpander
+from agentrm_ray.serve.model_roots import REFUSAL, swappable
 from agentrm_ray.serve.reward_switch import RewardSwitch, SwapNotSupported, first_generation
 from agentrm_ray.serve.runner import DoneHook, ExpanderFactory, SearchRunner, SearchTimeout
 from agentrm_ray.serve.schemas import (
@@ -38,6 +40,8 @@ from agentrm_ray.serve.schemas import (
 )
 from agentrm_ray.types import Task
 
+log = logging.getLogger(__name__)
+
 RM_METHODS = (RewardMethod.value, RewardMethod.implicit, RewardMethod.judge)
 StreamItem = tuple[str, dict[str, Any]]  # (SSE event name, JSON payload)
 
@@ -50,6 +54,12 @@ def serving_config(cfg: RootConfig) -> RootConfig:
         return cfg.model_copy(update={
             "search": cfg.search.model_copy(update={"strategy": SearchStrategy.beam})})
     return cfg
+
+
+def _root_cause_name(exc: BaseException) -> str:
+    """The innermost exception's type name (a Ray error wraps the one the replica raised)."""
+    cause = getattr(exc, "cause", None) or exc.__cause__
+    return _root_cause_name(cause) if isinstance(cause, BaseException) else type(exc).__name__
 
 
 class SearchService:
@@ -120,15 +130,23 @@ class SearchService:
                                  reward_generation=rm.number)
 
     async def swap(self, req: SwapRequest) -> SwapResponse | ErrorReply:
+        if not swappable(req.model, self.cfg.serve.model_roots):
+            return ErrorReply(status=422, detail=REFUSAL, loc=["body", "model"])
         try:
             response = await self.rewards.swap(req.model, req.drain_timeout_s)
         except SwapNotSupported as exc:
             return ErrorReply(status=409, detail=str(exc))
-        except AgentRMError as exc:  # unknown checkpoint path or name
+        except AgentRMError as exc:  # unknown checkpoint path or name (inside the roots)
             return ErrorReply(status=422, detail=str(exc), loc=["body", "model"])
         except Exception as exc:  # the checkpoint exists but does not load as an RM
-            return ErrorReply(status=422, detail=f"could not load {req.model!r} as an RM: "
-                              f"{type(exc).__name__}: {exc}", loc=["body", "model"])
+            # The remote traceback (server paths, pid, actor id) goes to the log, not the reply.
+            log.warning("RM swap to %r failed", req.model, exc_info=exc)
+            return ErrorReply(
+                status=422,
+                detail=f"could not load {req.model!r} as an RM ({_root_cause_name(exc)}); "
+                "the server log has the details",
+                loc=["body", "model"],
+            )
         self.stack.reward = self.rewards.current.pool  # the stack shuts down the current one
         return response
 

@@ -8,6 +8,7 @@ rest of the suite needs back.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from netutil import free_port
@@ -31,6 +32,7 @@ def served(request: pytest.FixtureRequest, ray_cluster, tiny_model: str,
         "envs.num_cpus_per_worker=0.25", "tasks.max_steps=4", f"serve.port={port}",
         "serve.max_request_bytes=65536", "search.max_concurrent_tasks=8", *LIMIT_OVERRIDES,
         f"serve.runtime.ingress={request.param}",
+        f"serve.model_roots=[{Path(tiny_value_model).parent}]",  # where the swap test's RM is
     ])
     url = start_search_app(cfg, token_digest(TOKEN))
     try:

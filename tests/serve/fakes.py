@@ -134,7 +134,8 @@ class FakeStack:
 
 def fake_config(**overrides: Any) -> RootConfig:
     sets = [f"{k.replace('__', '.')}={v}" for k, v in overrides.items()]
-    return load_config(overrides=["reward.method=value", "reward.model=/fake/rm-0", *sets])
+    return load_config(overrides=[
+        "reward.method=value", "reward.model=/fake/rm-0", "serve.model_roots=[/fake]", *sets])
 
 
 def fake_service(world: World, pool: FakeRewardPool | None = None,

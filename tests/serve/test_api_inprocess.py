@@ -317,6 +317,35 @@ def test_rm_swap_drains_in_flight_searches_before_stopping_the_old_pool() -> Non
     assert sorted(service.rewards.alive) == [1]
 
 
+def test_a_swap_whose_client_gives_up_while_draining_still_retires_the_old_rm() -> None:
+    world = World(depth=8, delay_s=0.02)
+    service, old_pool = fake_service(world)
+    service.rewards.make_pool = lambda model: FakeRewardPool(bias=10.0)  # type: ignore[assignment,return-value]
+    beam = SearchRequest.model_validate({"task": MAZE_TASK, "strategy": {
+        "name": "beam", "width": 2, "expansions": 2}})
+
+    async def go() -> Any:
+        in_flight = asyncio.ensure_future(service.search(beam, TASK))
+        await asyncio.sleep(0.05)
+        swap = asyncio.ensure_future(service.swap(SwapRequest(model="/fake/rm-1")))
+        while service.rewards.current.number == 0:
+            await asyncio.sleep(0.005)
+        swap.cancel()  # the client disconnected during the drain
+        with pytest.raises(asyncio.CancelledError):
+            await swap
+        first = await in_flight
+        for _ in range(100):  # the retirement runs on its own once the old lease ends
+            if old_pool.events:
+                break
+            await asyncio.sleep(0.01)
+        return first
+
+    first = asyncio.run(go())
+    assert first.reward_generation == 0 and first.result.error is None
+    assert old_pool.events == ["shutdown"]
+    assert sorted(service.rewards.alive) == [1]
+
+
 def test_a_checkpoint_that_fails_to_load_leaves_the_old_rm_in_place() -> None:
     world = World()
     service, old_pool = fake_service(world)
@@ -327,10 +356,51 @@ def test_a_checkpoint_that_fails_to_load_leaves_the_old_rm_in_place() -> None:
 
 
 def test_unknown_checkpoint_is_422_on_model(tmp_path) -> None:
-    service, _ = fake_service(World())
+    service, _ = fake_service(World(), cfg=fake_config(serve__model_roots=f"[{tmp_path}]"))
     reply = asyncio.run(service.swap(SwapRequest(model=str(tmp_path / "missing"))))
     assert reply.status == 422 and reply.loc == ["body", "model"]  # type: ignore[union-attr]
     assert "reward.model" in reply.detail  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("model", ["/etc", "~", "/fake/../etc", "/nonexistent/x", "~/rm"])
+def test_swap_outside_the_model_roots_is_refused_alike_whether_it_exists_or_not(
+    model: str,
+) -> None:
+    from agentrm_ray.serve.model_roots import REFUSAL
+
+    service, old_pool = fake_service(World())
+    reply = asyncio.run(service.swap(SwapRequest(model=model)))
+    assert reply.status == 422 and reply.detail == REFUSAL  # type: ignore[union-attr]
+    assert "/root" not in reply.detail and old_pool.events == []  # type: ignore[union-attr]
+
+
+def test_a_symlink_out_of_the_roots_is_refused(tmp_path) -> None:
+    root = tmp_path / "models"
+    root.mkdir()
+    (root / "escape").symlink_to("/etc")
+    service, _ = fake_service(World(), cfg=fake_config(serve__model_roots=f"[{root}]"))
+    reply = asyncio.run(service.swap(SwapRequest(model=str(root / "escape"))))
+    assert reply.status == 422 and "serve.model_roots" in reply.detail  # type: ignore[union-attr]
+
+
+def test_a_failed_load_answers_a_message_and_logs_the_traceback(caplog) -> None:
+    class RemoteFailure(Exception):
+        pass
+
+    class FailingPool(FakeRewardPool):
+        async def start(self) -> None:
+            raise RuntimeError(
+                "\x1b[36mray::RewardWorker.start()\x1b[39m (pid=4242, actor_id=abc) File "
+                '"/srv/secret/path.py", line 1'
+            ) from RemoteFailure("bad head")
+
+    service, _ = fake_service(World())
+    service.rewards.make_pool = lambda model: FailingPool()  # type: ignore[assignment,return-value]
+    reply = asyncio.run(service.swap(SwapRequest(model="/fake/rm-2")))
+    detail = reply.detail  # type: ignore[union-attr]
+    assert reply.status == 422 and "RemoteFailure" in detail  # type: ignore[union-attr]
+    assert not any(leak in detail for leak in ("pid=", "/srv/secret", "\x1b", "actor_id"))
+    assert "/srv/secret/path.py" in caplog.text  # the details are in the server log
 
 
 # ------------------------------------------------------------------------- layout
@@ -344,3 +414,48 @@ def test_one_replica_serves_http_and_search_unless_the_http_layer_scales() -> No
     assert split._deployment_config.autoscaling_config.max_replicas == 3
     backend = split.init_args[0]._bound_deployment
     assert backend.name == "SearchBackend" and backend.num_replicas == 1
+
+
+# ------------------------------------------------------------------------- strict JSON
+def _raw(path: str, body: str) -> httpx.Response:
+    return _call("POST", path, content=body.encode(), headers={"content-type": "application/json"})
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "loc"),
+    [
+        ("/v1/search", '{"task": %s, "temperature": NaN}', ["body", "temperature"]),
+        ("/v1/search", '{"task": %s, "seed": NaN}', ["body", "seed"]),
+        ("/v1/search", '{"task": %s, "seed": -Infinity}', ["body", "seed"]),
+        ("/v1/search", '{"task": %s, "temperature": 1e999}', ["body", "temperature"]),
+        ("/v1/search", '{"task": %s, "strategy": {"name": "mcts", "exploration": NaN}}',
+         ["body", "strategy", "exploration"]),
+        ("/v1/search", '{"task": {"env_id": "\\ud800", "task_id": "x"}}',
+         ["body", "task", "env_id"]),
+        ("/v1/admin/reward-model", '{"model": "/m", "drain_timeout_s": NaN}',
+         ["body", "drain_timeout_s"]),
+        ("/v1/admin/reward-model", '{"model": "\\udfff"}', ["body", "model"]),
+        ("/v1/score", '{"instruction": "\\ud83d", "states": []}', ["body", "instruction"]),
+    ],
+)
+def test_non_finite_numbers_and_lone_surrogates_are_422_naming_the_field(
+    path: str, body: str, loc: list[Any]
+) -> None:
+    r = _raw(path, body.replace("%s", json.dumps(MAZE_TASK)))
+    assert r.status_code == 422, r.text
+    assert loc in [e["loc"] for e in r.json()["detail"]]
+
+
+def test_validation_errors_with_unencodable_input_still_render() -> None:
+    from fastapi.exceptions import RequestValidationError
+
+    from agentrm_ray.serve.strict_json import validation_error_reply
+
+    exc = RequestValidationError([
+        {"loc": ("body", "seed"), "msg": "not finite", "type": "finite_number",
+         "input": float("nan")},
+        {"loc": ("body", "env_id"), "msg": "bad", "type": "value_error", "input": "\ud800"},
+    ])
+    reply = asyncio.run(validation_error_reply(None, exc))  # type: ignore[arg-type]
+    detail = json.loads(reply.body)["detail"]
+    assert detail[0]["input"] == "nan" and detail[1]["input"] == "\\ud800"
