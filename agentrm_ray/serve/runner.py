@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 from ray.exceptions import RayTaskError, TaskCancelledError
 from ray.serve.exceptions import RequestCancelledError
@@ -100,20 +101,39 @@ class SearchRunner:
         self._hash = config_hash(cfg)
         self._versions = library_versions()
 
+    @asynccontextmanager
+    async def _slot(self, timeout_s: float) -> AsyncIterator[None]:
+        """One of `search.max_concurrent_tasks` slots, or SearchTimeout if none frees in time."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self._slots.acquire()
+        except TimeoutError:
+            self.counters.timed_out += 1
+            raise SearchTimeout(
+                f"no search slot freed within limits.timeout_s={timeout_s} (this server runs "
+                f"search.max_concurrent_tasks={self.cfg.search.max_concurrent_tasks} at once)"
+            ) from None
+        try:
+            yield
+        finally:
+            self._slots.release()
+
     async def run(self, req: SearchRequest, task: Task, sink: ProgressSink | None = None
                   ) -> SearchResponse:
         """Search `task` as `req` asks; raises CancelledError / SearchTimeout, never leaks envs."""
         ctx = strategy_context(self.cfg, req, self.default_max_steps)
         name = req.strategy.name
-        async with self._slots, self.rewards.lease() as rm:
+        arrived = time.perf_counter()  # limits.timeout_s counts the wait for a slot too
+        async with self._slot(req.limits.timeout_s), self.rewards.lease() as rm:
             expander = ObservedExpander(self.make_expander(rm.scorer), sink)
             self.counters.started += 1
             started = time.perf_counter()
             result: SearchResult | None = None
             outcome = "ok"
             try:
+                left = req.limits.timeout_s - (time.perf_counter() - arrived)
                 found = await asyncio.wait_for(STRATEGIES[name](expander, task, ctx),
-                                               req.limits.timeout_s)
+                                               max(left, 0.0))
             except asyncio.CancelledError:
                 outcome = "cancelled"
                 self.counters.cancelled += 1

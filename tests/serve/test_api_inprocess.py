@@ -287,6 +287,31 @@ def test_timeout_is_504_and_releases_envs() -> None:
     assert world.live == set()
 
 
+def test_timeout_counts_the_wait_for_a_search_slot() -> None:
+    """One slot, five searches of ~0.3 s each, limit 0.8 s: the queued ones time out in time
+    (before, all five answered 200, the last after 1.5 s)."""
+    world = World(depth=5, delay_s=0.03)
+    service, _ = fake_service(world, cfg=fake_config(search__max_concurrent_tasks=1))
+    api = create_api(service, IngressSettings("value", 4096, None, LIMITS))
+    body = {"task": MAZE_TASK, "limits": {"timeout_s": 0.8, "max_steps": 5}}
+
+    async def one(client: httpx.AsyncClient) -> tuple[int, float]:
+        started = asyncio.get_running_loop().time()
+        r = await client.post("/v1/search", json=body)
+        return r.status_code, asyncio.get_running_loop().time() - started
+
+    async def go() -> list[tuple[int, float]]:
+        transport = httpx.ASGITransport(app=api)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            return list(await asyncio.gather(*(one(client) for _ in range(5))))
+
+    replies = asyncio.run(go())
+    statuses = [status for status, _ in replies]
+    assert set(statuses) == {200, 504} and statuses.count(504) >= 2, statuses
+    assert max(seconds for _, seconds in replies) < 0.8 + 0.4  # a wall-clock limit
+    assert service.runner.counters.timed_out == statuses.count(504) and world.live == set()
+
+
 def test_rm_swap_drains_in_flight_searches_before_stopping_the_old_pool() -> None:
     world = World(depth=8, delay_s=0.02)
     service, old_pool = fake_service(world)
