@@ -23,6 +23,14 @@ def serve(
     auth_token_file: Annotated[Path | None, typer.Option(
         help="File holding the bearer token clients must send (instead of "
              "serve.auth_token_env).", show_default=False)] = None,
+    admin_token_file: Annotated[Path | None, typer.Option(
+        help="File holding the admin endpoints' own token (instead of "
+             "serve.admin_token_env). Without one, /v1/admin/* answer 403 while auth is on.",
+        show_default=False)] = None,
+    allow_unauthenticated: Annotated[bool, typer.Option(
+        "--allow-unauthenticated",
+        help="Accept serving on a non-loopback --host with auth off (refused otherwise).")
+    ] = False,
 ) -> None:
     """Serve search over HTTP: POST /v1/search (and /v1/search/stream), /v1/score, GET /v1/envs.
 
@@ -32,7 +40,7 @@ def serve(
     """
     from agentrm_ray.runtime import ray_session
     from agentrm_ray.search.stack import SearchStack, prepare_known_models
-    from agentrm_ray.serve.auth import load_token, token_digest
+    from agentrm_ray.serve.auth import check_exposure, load_admin_token, load_token, token_digest
     from agentrm_ray.serve.service import serving_config
 
     overrides = list(set_ or [])
@@ -42,9 +50,15 @@ def serve(
         overrides.append(f"serve.port={port}")
     if address is not None:
         overrides.append(f"ray.address={address}")
+    if allow_unauthenticated:
+        overrides.append("serve.allow_unauthenticated=true")
     with user_errors():
         cfg = resolve_config(config, overrides)
         token = load_token(cfg.serve, auth_token_file)
+        digest = token_digest(token) if token else None
+        check_exposure(cfg.serve, digest)  # before any model loads or Ray starts
+        admin_token = load_admin_token(cfg.serve, admin_token_file)
+        admin_digest = token_digest(admin_token) if admin_token else None
         for name in prepare_known_models(cfg):
             stdout.print(f"prepared model {name}")
         SearchStack(serving_config(cfg))  # model paths are checked here, before Ray starts
@@ -53,10 +67,11 @@ def serve(
 
         stop = _stop_on_signals()
         cfg = with_effective_ingress(cfg)
-        url = start_search_app(cfg, token_digest(token) if token else None)
+        url = start_search_app(cfg, digest, admin_digest)
+        admin = "own token" if admin_digest else ("open" if digest is None else "off")
         try:
             stdout.print(f"serving on {url}  (docs: {url}/docs, auth: "
-                         f"{'bearer token' if token else 'off'}, ingress: "
+                         f"{'bearer token' if token else 'off'}, admin: {admin}, ingress: "
                          f"{cfg.serve.runtime.ingress.value}); Ctrl-C stops")
             stop.wait()
         finally:

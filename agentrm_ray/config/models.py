@@ -432,6 +432,20 @@ class ServeConfig(_Section):
     auth_token_env: str | None = Field(
         None, description="If set, requests need `Authorization: Bearer $<this env var>`."
     )
+    admin_token_env: str | None = Field(
+        None,
+        description=(
+            "If set, `/v1/admin/*` need `Authorization: Bearer $<this env var>`, a token of "
+            "their own. Unset while auth is on: the admin endpoints answer 403."
+        ),
+    )
+    allow_unauthenticated: bool = Field(
+        False,
+        description=(
+            "Serve on a serve.host that is not loopback with auth off. Off: such a start is "
+            "refused, since anyone who can reach the port could run searches."
+        ),
+    )
     max_request_bytes: int = Field(1_000_000, ge=1024, description="Largest accepted body.")
     model_roots: list[str] = Field(
         default_factory=list,

@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agentrm_ray.actors.reward.api import RMState
 from agentrm_ray.config import RootConfig
-from agentrm_ray.serve.auth import check_bearer
+from agentrm_ray.serve.auth import check_admin, check_bearer
 from agentrm_ray.serve.body_limit import BodyLimitMiddleware
 from agentrm_ray.serve.catalog import env_catalogue, instructions_for, resolve_task
 from agentrm_ray.serve.errors import (
@@ -79,12 +79,14 @@ class IngressSettings:
     max_request_bytes: int = 1_000_000
     auth_digest: str | None = None  # sha256 of the bearer token; None: auth off
     limits: ServeLimits = field(default_factory=ServeLimits)
+    admin_digest: str | None = None  # sha256 of the admin endpoints' own token
 
     @classmethod
-    def from_config(cls, cfg: RootConfig, auth_digest: str | None = None) -> IngressSettings:
+    def from_config(cls, cfg: RootConfig, auth_digest: str | None = None,
+                    admin_digest: str | None = None) -> IngressSettings:
         return cls(reward_method=cfg.reward.method.value,
                    max_request_bytes=cfg.serve.max_request_bytes,
-                   auth_digest=auth_digest, limits=cfg.serve.limits)
+                   auth_digest=auth_digest, limits=cfg.serve.limits, admin_digest=admin_digest)
 
 
 _bearer = HTTPBearer(auto_error=False, description="Needed when the server runs with a token.")
@@ -112,6 +114,9 @@ def create_api(client: BackendClient, settings: IngressSettings,
 
     async def authorized(request: Request, _: Any = Depends(_bearer)) -> None:
         check_bearer(request, settings.auth_digest)
+
+    async def admin(request: Request, _: Any = Depends(_bearer)) -> None:
+        check_admin(request, settings.admin_digest, settings.auth_digest)
 
     @api.exception_handler(BackendUnavailable)
     async def _unavailable(_: Request, exc: BackendUnavailable) -> JSONResponse:
@@ -185,8 +190,9 @@ def create_api(client: BackendClient, settings: IngressSettings,
         return await client.stats()
 
     @api.post("/v1/admin/reward-model", response_model=SwapResponse,
-              dependencies=[Depends(authorized)],
-              responses={**_ERRORS, 409: {"description": "The server has no RM replicas."}})
+              dependencies=[Depends(admin)],
+              responses={**_ERRORS, 403: {"description": "No admin token is configured."},
+                         409: {"description": "The server has no RM replicas."}})
     async def swap_reward_model(req: SwapRequest) -> Any:
         """Load a new RM checkpoint, send new requests to it, drain and stop the old one."""
         return _reply(await client.swap(req))

@@ -13,6 +13,7 @@ from agentrm_ray.config import RootConfig
 from agentrm_ray.config.models import AutoscalingConfig, ServeIngress, ServeRuntimeConfig
 from agentrm_ray.serve import haproxy_ingress, proxy_errors
 from agentrm_ray.serve.api import IngressSettings
+from agentrm_ray.serve.auth import check_exposure
 from agentrm_ray.serve.deployments import SearchBackend, SearchIngress, SearchServer
 from agentrm_ray.serve.loopback import is_loopback_host
 
@@ -97,12 +98,13 @@ def _job_runtime_env() -> dict[str, Any]:
     return dict(ray.get_runtime_context().runtime_env) if ray.is_initialized() else {}
 
 
-def build_application(cfg: RootConfig, auth_digest: str | None = None) -> Application:
+def build_application(cfg: RootConfig, auth_digest: str | None = None,
+                      admin_digest: str | None = None) -> Application:
     """One `SearchServer` replica, or an autoscaled ingress -> one backend owning the pools.
 
     The budget caps are `serve.limits`; `serve.autoscaling` picks the layout (`is_split`).
     """
-    settings = IngressSettings.from_config(cfg, auth_digest)
+    settings = IngressSettings.from_config(cfg, auth_digest, admin_digest)
     default_max_steps = min(cfg.tasks.max_steps, cfg.serve.limits.max_steps)
     auto = cfg.serve.autoscaling
     if not is_split(auto):
@@ -131,7 +133,8 @@ def build_application(cfg: RootConfig, auth_digest: str | None = None) -> Applic
     ).bind(backend, settings)
 
 
-def start_search_app(cfg: RootConfig, auth_digest: str | None = None) -> str:
+def start_search_app(cfg: RootConfig, auth_digest: str | None = None,
+                     admin_digest: str | None = None) -> str:
     """Start Serve's HTTP ingress (proxy or HAProxy) on serve.host:serve.port and deploy;
     returns the base URL.
 
@@ -141,6 +144,7 @@ def start_search_app(cfg: RootConfig, auth_digest: str | None = None) -> str:
     Serve instance already running. Blocks until every replica is up (the pools load the
     models first).
     """
+    check_exposure(cfg.serve, auth_digest)
     asked = cfg.serve.runtime.ingress
     cfg = with_effective_ingress(cfg)
     rt = cfg.serve.runtime
@@ -154,7 +158,7 @@ def start_search_app(cfg: RootConfig, auth_digest: str | None = None) -> str:
                 proxy_location="HeadOnly" if http_stays_on_head_node(cfg) else None,
                 logging_config=logging_config,
                 controller_options={"runtime_env": {"env_vars": controller_env}})
-    serve.run(build_application(cfg, auth_digest), name=APP_NAME,
+    serve.run(build_application(cfg, auth_digest, admin_digest), name=APP_NAME,
               route_prefix=cfg.serve.route_prefix, logging_config=logging_config)
     prefix = cfg.serve.route_prefix.rstrip("/")
     return f"http://{cfg.serve.host}:{cfg.serve.port}{prefix}"

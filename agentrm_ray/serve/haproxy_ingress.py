@@ -11,7 +11,8 @@ PATH; `serve.runtime.ingress: auto` (the default) takes HAProxy wherever that fi
 
 What Ray's HAProxy config template does that this project does not allow, and the fix:
 - it binds HAProxy's stats page (port 8404) and Prometheus exporter (port 9101) on every
-  interface, whatever `serve.host` says: they now bind where the HTTP frontend binds;
+  interface, whatever `serve.host` says: the stats page (unauthenticated, it lists every
+  backend) now binds on 127.0.0.1 only, the exporter where the HTTP frontend binds;
 - it rewrites 502/503/504 into a bare `500 Internal Server Error`, so a request whose replica
   died looks like a bug in the app: with `serve.runtime.retryable_replica_loss` (default) a 502
   (the replica went away under the request) or 503 (no replica up) is the same retryable 503 +
@@ -58,7 +59,7 @@ SETUP_HOOK = f"{__name__}.patch_haproxy_template"
 # `serve.host`, or `*` when that is 0.0.0.0 / `::`.
 LOOPBACK_BINDS = {
     "bind :{{ config.metrics_port }}": "bind {{ config.frontend_host }}:{{ config.metrics_port }}",
-    "bind *:{{ config.stats_port }}": "bind {{ config.frontend_host }}:{{ config.stats_port }}",
+    "bind *:{{ config.stats_port }}": "bind 127.0.0.1:{{ config.stats_port }}",
 }
 # One new server connection per request (see the module docstring), for every backend.
 OWN_SERVER_CONNECTION = {

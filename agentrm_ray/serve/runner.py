@@ -102,7 +102,7 @@ class SearchRunner:
         self._versions = library_versions()
 
     @asynccontextmanager
-    async def _slot(self, timeout_s: float) -> AsyncIterator[None]:
+    async def _slot(self, timeout_s: float | None) -> AsyncIterator[None]:
         """One of `search.max_concurrent_tasks` slots, or SearchTimeout if none frees in time."""
         try:
             async with asyncio.timeout(timeout_s):
@@ -131,9 +131,9 @@ class SearchRunner:
             result: SearchResult | None = None
             outcome = "ok"
             try:
-                left = req.limits.timeout_s - (time.perf_counter() - arrived)
-                found = await asyncio.wait_for(STRATEGIES[name](expander, task, ctx),
-                                               max(left, 0.0))
+                limit = req.limits.timeout_s
+                left = None if limit is None else max(limit - (time.perf_counter() - arrived), 0)
+                found = await asyncio.wait_for(STRATEGIES[name](expander, task, ctx), left)
             except asyncio.CancelledError:
                 outcome = "cancelled"
                 self.counters.cancelled += 1

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from netutil import free_port
-from served import LIMIT_OVERRIDES, TOKEN, Served
+from served import ADMIN_TOKEN, LIMIT_OVERRIDES, TOKEN, Served
 
 INGRESSES = ("proxy", "haproxy")  # serve.runtime.ingress: every HTTP behaviour, both ways
 
@@ -34,7 +34,7 @@ def served(request: pytest.FixtureRequest, ray_cluster, tiny_model: str,
         f"serve.runtime.ingress={request.param}",
         f"serve.model_roots=[{Path(tiny_value_model).parent}]",  # where the swap test's RM is
     ])
-    url = start_search_app(cfg, token_digest(TOKEN))
+    url = start_search_app(cfg, token_digest(TOKEN), token_digest(ADMIN_TOKEN))
     try:
         yield Served(url, port, TOKEN)
     finally:

@@ -194,11 +194,31 @@ def test_auth_on_needs_the_bearer_token_except_for_health_and_docs() -> None:
     right = _call("GET", "/v1/envs", settings=settings,
                   headers={"Authorization": "Bearer s3cret"})
     assert right.status_code == 200
-    for path in ("/v1/search", "/v1/search/stream", "/v1/score", "/v1/admin/reward-model"):
+    for path in ("/v1/search", "/v1/search/stream", "/v1/score"):
         assert _call("POST", path, settings=settings, json={}).status_code == 401, path
+    # No admin token configured while auth is on: the admin endpoints are off altogether.
+    assert _call("POST", "/v1/admin/reward-model", settings=settings, json={}).status_code == 403
     assert _call("GET", "/v1/stats", settings=settings).status_code == 401
     assert _call("GET", "/healthz", settings=settings).status_code == 200
     assert _call("GET", "/openapi.json", settings=settings).status_code == 200
+
+
+def test_admin_endpoints_take_their_own_token_only() -> None:
+    swap = {"model": "/etc"}  # refused by the roots once past auth: a 422 means "admitted"
+    both = IngressSettings("value", 4096, token_digest("s3cret"), LIMITS,
+                           admin_digest=token_digest("adm1n"))
+    search_token = {"Authorization": "Bearer s3cret"}
+    admin_token = {"Authorization": "Bearer adm1n"}
+    assert _call("POST", "/v1/admin/reward-model", settings=both, json=swap,
+                 headers=search_token).status_code == 401
+    assert _call("POST", "/v1/admin/reward-model", settings=both, json=swap,
+                 headers=admin_token).status_code == 422
+    assert _call("GET", "/v1/envs", settings=both, headers=admin_token).status_code == 401
+    no_admin = IngressSettings("value", 4096, token_digest("s3cret"), LIMITS)
+    off = _call("POST", "/v1/admin/reward-model", settings=no_admin, json=swap,
+                headers=search_token)
+    assert off.status_code == 403 and "admin token" in off.json()["detail"]
+    assert _call("POST", "/v1/admin/reward-model", json=swap).status_code == 422  # all open
 
 
 def test_auth_off_accepts_requests_without_a_token() -> None:

@@ -15,7 +15,13 @@ import pytest
 from netutil import free_port
 
 from agentrm_ray.config.models import ServeConfig
-from agentrm_ray.serve.auth import AuthConfigError, load_token
+from agentrm_ray.serve.auth import (
+    AuthConfigError,
+    check_exposure,
+    load_admin_token,
+    load_token,
+    token_digest,
+)
 
 # The lead wires `serve` into agentrm_ray.cli.main; until then the test mounts it itself.
 CLI = ("import typer; from agentrm_ray.cli import serve_cmd; app = typer.Typer(); "
@@ -46,6 +52,30 @@ def test_missing_token_is_a_user_error_before_ray_starts() -> None:
     proc = subprocess.run(_serve_cmd("--set", "serve.auth_token_env=NO_SUCH_TOKEN_VAR"),
                           capture_output=True, text=True, timeout=120, env=env)
     assert proc.returncode == 2 and "NO_SUCH_TOKEN_VAR" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_admin_token_sources(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    assert load_admin_token(ServeConfig()) is None
+    monkeypatch.setenv("AGENTRM_TEST_ADMIN", "adm")
+    assert load_admin_token(ServeConfig(admin_token_env="AGENTRM_TEST_ADMIN")) == "adm"
+    (tmp_path / "admin").write_text("")
+    with pytest.raises(AuthConfigError, match="--admin-token-file .* is empty"):
+        load_admin_token(ServeConfig(), tmp_path / "admin")
+
+
+def test_an_open_server_off_loopback_needs_an_explicit_yes() -> None:
+    check_exposure(ServeConfig(), None)  # loopback, auth off: fine
+    check_exposure(ServeConfig(host="0.0.0.0"), token_digest("t"))  # auth on: fine
+    check_exposure(ServeConfig(host="0.0.0.0", allow_unauthenticated=True), None)
+    with pytest.raises(AuthConfigError, match="--allow-unauthenticated"):
+        check_exposure(ServeConfig(host="0.0.0.0"), None)
+
+
+def test_serving_off_loopback_without_auth_is_refused_before_ray_starts() -> None:
+    proc = subprocess.run(_serve_cmd("--host", "0.0.0.0"), capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2 and "--allow-unauthenticated" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 

@@ -40,12 +40,14 @@ def test_rays_template_binds_stats_and_metrics_on_every_interface() -> None:
     assert "bind *:{{ config.stats_port }}" in binds
 
 
-def test_every_listener_binds_where_the_http_frontend_binds() -> None:
+def test_every_listener_binds_where_the_http_frontend_binds_and_stats_on_loopback() -> None:
     rewritten = haproxy_ingress.rewrite_template(ray_template(), error_file=None)
     binds = bind_lines(rewritten)
     assert len(binds) == len(bind_lines(ray_template()))
+    assert "bind 127.0.0.1:{{ config.stats_port }}" in binds  # whatever serve.host says
     for line in binds:
-        assert re.match(r"bind \{\{ config\.(grpc_)?frontend_host \}\}:", line), line
+        if "stats_port" not in line:
+            assert re.match(r"bind \{\{ config\.(grpc_)?frontend_host \}\}:", line), line
 
 
 def test_replica_loss_answers_a_retryable_503_not_a_bare_500() -> None:

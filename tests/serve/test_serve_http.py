@@ -227,12 +227,15 @@ def test_rm_swap_keeps_serving_and_drains_in_flight_searches(served: Served) -> 
     try:
         _wait_stats(served, lambda s: s["in_flight"] >= 2)
         with _client(served) as c:
-            swap = c.post("/v1/admin/reward-model", json={"model": new_rm})
+            refused = c.post("/v1/admin/reward-model", json={"model": new_rm})  # search token
+            swap = c.post("/v1/admin/reward-model", json={"model": new_rm},
+                          headers=served.admin_auth)
         time.sleep(1.0)  # let a search or two run on the new RM
     finally:
         stop.set()
         for t in clients:
             t.join(120)
+    assert refused.status_code == 401, refused.text
     assert swap.status_code == 200, swap.text
     report = swap.json()
     assert report["model"] == new_rm and report["drained"] is True
