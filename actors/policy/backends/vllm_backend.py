@@ -11,6 +11,7 @@ import itertools
 import os
 from typing import Any
 
+from agentrm_ray.actors.lifeline import bind_children_to_this_process
 from agentrm_ray.actors.policy.api import GenerationRequest, GenerationResult, Sample
 from agentrm_ray.actors.policy.backends.base import BackendSettings, PolicyBackend, render_prompt
 from agentrm_ray.models.precision import resolve_dtype
@@ -54,6 +55,10 @@ class VLLMBackend(PolicyBackend):
     async def start(self) -> None:
         set_engine_env()
         from vllm import AsyncEngineArgs, AsyncLLMEngine
+
+        # The engine's processes must not outlive this replica if it is killed (a coroutine:
+        # this runs on the actor's event-loop thread, which the watchdog's signal follows).
+        self._lifeline = bind_children_to_this_process()
 
         args = AsyncEngineArgs(**engine_arguments(self.settings))
         self.engine = AsyncLLMEngine.from_engine_args(args)
