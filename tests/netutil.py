@@ -4,6 +4,7 @@ Importable from every test directory: tests/conftest.py puts tests/ on sys.path.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 
 import psutil
@@ -46,3 +47,35 @@ def free_ports(n: int) -> list[int]:
 
 def free_port() -> int:
     return free_ports(1)[0]
+
+
+class ListenerWatch:
+    """Polls the listening sockets of a process tree in a thread while work runs: what a
+    short-lived process (a training worker) opened is seen even after it has exited."""
+
+    def __init__(self, root_pid: int, every_s: float = 0.2) -> None:
+        import threading
+
+        self.root_pid = root_pid
+        self.every_s = every_s
+        self.seen: set[tuple[str, int, str]] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(psutil.Error):
+                self.seen.update(listening_sockets_of_process_tree(self.root_pid))
+            self._stop.wait(self.every_s)
+
+    def __enter__(self) -> ListenerWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def exposed(self) -> list[tuple[str, int, str]]:
+        return sorted(s for s in self.seen if not is_loopback(s[0]))

@@ -219,9 +219,10 @@ def _worker_rows(dataset: TrainingSet) -> tuple[list[dict[str, Any]], list[dict[
 def _fit(spec: TrainSpec, dataset: TrainingSet, output: Path, max_failures: int) -> Any:
     import ray
     from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
-    from ray.train.torch import TorchConfig, TorchTrainer
+    from ray.train.torch import TorchTrainer
 
     from agentrm_ray.train.loop import train_loop_per_worker
+    from agentrm_ray.train.rendezvous import LoopbackStoreTorchConfig
 
     train_rows, val_rows = _worker_rows(dataset)
     resources: dict[str, float] = {"CPU": spec.cpus_per_worker}
@@ -237,7 +238,8 @@ def _fit(spec: TrainSpec, dataset: TrainingSet, output: Path, max_failures: int)
         scaling_config=ScalingConfig(
             num_workers=spec.num_workers, use_gpu=spec.use_gpu, resources_per_worker=resources
         ),
-        torch_config=TorchConfig(backend="nccl" if spec.use_gpu else "gloo"),
+        # The rendezvous store listens on the node's address, not on every interface.
+        torch_config=LoopbackStoreTorchConfig(backend="nccl" if spec.use_gpu else "gloo"),
         run_config=RunConfig(
             name=RUN_NAME,
             storage_path=str(output),

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 
 import pytest
+from netutil import ListenerWatch
 from train_sets import INSTRUCTION, rm_sets
 
 from agentrm_ray.actors.reward.api import RMState
@@ -39,9 +41,22 @@ def dataset_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def zero1(ray_cluster, tiny_model, dataset_dir, tmp_path_factory):
-    return train(config(tiny_model, 1), "rm-explicit", dataset_dir,
-                 tmp_path_factory.mktemp("zero1") / "out")
+def fit_listeners() -> ListenerWatch:
+    """What the process tree listened on while the ZeRO-1 fit ran (filled by `zero1`)."""
+    return ListenerWatch(os.getpid())
+
+
+@pytest.fixture(scope="module")
+def zero1(ray_cluster, tiny_model, dataset_dir, tmp_path_factory, fit_listeners):
+    with fit_listeners:
+        return train(config(tiny_model, 1), "rm-explicit", dataset_dir,
+                     tmp_path_factory.mktemp("zero1") / "out")
+
+
+def test_training_listens_only_on_loopback(zero1, fit_listeners) -> None:
+    """The gloo rendezvous store (torch's TCPStore) bound every interface before."""
+    assert any(name.startswith("ray::") or "Train" in name for _, _, name in fit_listeners.seen)
+    assert fit_listeners.exposed == [], f"listeners off loopback: {fit_listeners.exposed}"
 
 
 def test_zero1_run_trains_checkpoints_and_exports(zero1) -> None:
