@@ -20,7 +20,11 @@ from agentrm_ray.data.results import RunStore
 from agentrm_ray.data.summary import write_run_summary
 
 runner = CliRunner()
-TINY_RUN = ["--set", "policy.backend=hf", "--set", "policy.model=/nonexistent/model"]
+
+
+def _tiny_run(model: str) -> list[str]:
+    """A run that passes the pre-start checks, so it reaches the output directory."""
+    return ["--set", "policy.backend=hf", "--set", f"policy.model={model}"]
 
 
 def _clean_failure(args: list[str], *expected: str) -> str:
@@ -41,24 +45,31 @@ def _finished_run(root: Path) -> Path:
     return root
 
 
-def test_output_that_is_a_file(tmp_path: Path) -> None:
+def test_output_that_is_a_file(
+    tmp_path: Path, tiny_model: str
+) -> None:
     target = tmp_path / "a-file"
     target.write_text("x")
-    _clean_failure(["run", "-o", str(target), *TINY_RUN], str(target), "File exists")
+    _clean_failure(["run", "-o", str(target), *_tiny_run(tiny_model)], str(target), "File exists")
 
 
-def test_output_below_a_file(tmp_path: Path) -> None:
+def test_output_below_a_file(
+    tmp_path: Path, tiny_model: str
+) -> None:
     target = tmp_path / "a-file"
     target.write_text("x")
-    _clean_failure(["run", "-o", str(target / "sub"), *TINY_RUN], "Not a directory")
+    _clean_failure(["run", "-o", str(target / "sub"), *_tiny_run(tiny_model)], "Not a directory")
 
 
-def test_output_dir_without_permission(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_output_dir_without_permission(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_model: str
+) -> None:
     def refuse(self: Path, *args: object, **kwargs: object) -> None:
         raise PermissionError(errno.EACCES, "Permission denied", str(self))
 
     monkeypatch.setattr(Path, "mkdir", refuse)  # this suite runs as root: chmod would not stop it
-    _clean_failure(["run", "-o", str(tmp_path / "out"), *TINY_RUN], "Permission denied")
+    out = str(tmp_path / "out")
+    _clean_failure(["run", "-o", out, *_tiny_run(tiny_model)], "Permission denied")
 
 
 def test_disk_full_names_the_problem_and_the_way_on() -> None:
@@ -68,10 +79,12 @@ def test_disk_full_names_the_problem_and_the_way_on() -> None:
     assert info.value.exit_code == 2
 
 
-def test_truncated_manifest_when_resuming(tmp_path: Path) -> None:
+def test_truncated_manifest_when_resuming(
+    tmp_path: Path, tiny_model: str
+) -> None:
     run = _finished_run(tmp_path / "run")
     (run / "manifest.json").write_text('{"config_hash": "ab')
-    _clean_failure(["run", "-o", str(run), *TINY_RUN], "manifest.json is damaged")
+    _clean_failure(["run", "-o", str(run), *_tiny_run(tiny_model)], "manifest.json is damaged")
     _clean_failure(["report", str(run)], "manifest.json is damaged")
 
 
