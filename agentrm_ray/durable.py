@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import errno
 import json
 import os
@@ -100,11 +99,8 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def _renameat2() -> Callable[..., int] | None:
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return None
-    with contextlib.suppress(OSError):
-        libc = ctypes.CDLL(name, use_errno=True)
+    with contextlib.suppress(OSError):  # the process's own symbols include libc's
+        libc = ctypes.CDLL(None, use_errno=True)
         function = getattr(libc, "renameat2", None)
         if function is not None:
             function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p]

@@ -69,7 +69,7 @@ def user_errors() -> Iterator[None]:
 
 
 def describe_os_error(exc: OSError) -> str:
-    """`cannot write '/out/x': No space left on device`, plus what to do next where we know."""
+    """`'/out/x': No space left on device`, plus what to do next where we know."""
     reason = exc.strerror or type(exc).__name__
     paths = " -> ".join(repr(str(p)) for p in (exc.filename, exc.filename2) if p is not None)
     message = f"{paths}: {reason}" if paths else reason
