@@ -46,7 +46,8 @@ def demo(config: ConfigOption = None, set_: SetOption = None) -> None:
         }
         with stdout.status("preparing the default models (once, ~1 min)"):
             prepare_known_models(base)
-        stack = SearchStack(configs["beam"])  # the beam config also builds the RM pool
+        stack = SearchStack(base, with_reward_model=any(  # one stack serves every strategy
+            SearchStrategy(s).ranks_states for s in STRATEGIES) and base.reward.method.loads_model)
     stdout.print(
         f"{len(selected.tasks)} tasks x {len(STRATEGIES)} strategies; "
         f"policy {base.policy.model} on {base.policy.backend.value}, "

@@ -39,9 +39,9 @@ def serve(
     OpenAPI docs at http://HOST:PORT/docs.
     """
     from agentrm_ray.runtime import ray_session
-    from agentrm_ray.search.stack import SearchStack, prepare_known_models
+    from agentrm_ray.search.stack import prepare_known_models
     from agentrm_ray.serve.auth import check_exposure, load_admin_token, load_token, token_digest
-    from agentrm_ray.serve.service import serving_config
+    from agentrm_ray.serve.service import serving_stack
 
     overrides = list(set_ or [])
     if host is not None:
@@ -61,7 +61,7 @@ def serve(
         admin_digest = token_digest(admin_token) if admin_token else None
         for name in prepare_known_models(cfg):
             stdout.print(f"prepared model {name}")
-        SearchStack(serving_config(cfg))  # model paths are checked here, before Ray starts
+        serving_stack(cfg)  # model paths are checked here, before Ray starts
     with user_errors(), ray_session(cfg.ray):
         from agentrm_ray.serve.app import start_search_app, stop_search_app, with_effective_ingress
 

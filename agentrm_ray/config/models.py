@@ -123,6 +123,12 @@ class RewardMethod(str, Enum):
     judge = "judge"
     oracle = "oracle"
 
+    @property
+    def loads_model(self) -> bool:
+        """Whether scoring with this method starts RM replicas (oracle reads the env, none
+        scores nothing). The one place this is decided: pools, checks and Serve ask here."""
+        return self in (RewardMethod.value, RewardMethod.implicit, RewardMethod.judge)
+
 
 class RewardConfig(_Section):
     method: RewardMethod = Field(
@@ -189,6 +195,13 @@ class SearchStrategy(str, Enum):
     best_of_n = "best_of_n"
     beam = "beam"
     mcts = "mcts"
+
+    @property
+    def ranks_states(self) -> bool:
+        """Whether the strategy chooses among states by their score, and so needs a reward
+        method other than none (MCTS backs up env rewards; greedy takes one sample). The one
+        place this is decided: config validation, the search stack and Serve ask here."""
+        return self in (SearchStrategy.best_of_n, SearchStrategy.beam)
 
 
 class ScoreAggregate(str, Enum):

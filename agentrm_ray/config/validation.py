@@ -12,15 +12,12 @@ from agentrm_ray.config.models import (
     PolicyBackend,
     RewardMethod,
     RootConfig,
-    SearchStrategy,
     ServeIngress,
 )
 
-_NEEDS_RM = {SearchStrategy.best_of_n, SearchStrategy.beam}
-
 
 def _strategy_needs_reward(cfg: RootConfig) -> list[ConfigProblem]:
-    if cfg.search.strategy in _NEEDS_RM and cfg.reward.method is RewardMethod.none:
+    if cfg.search.strategy.ranks_states and cfg.reward.method is RewardMethod.none:
         return [
             ConfigProblem(
                 "reward.method",

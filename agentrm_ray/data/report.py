@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agentrm_ray.config.models import SearchStrategy
 from agentrm_ray.durable import read_json
 from agentrm_ray.errors import AgentRMError
 
@@ -38,7 +39,7 @@ def load_run(path: str | Path) -> LoadedRun:
     else:
         knob, label = 1, strategy
     reward = config["reward"]["method"]
-    if strategy in ("best_of_n", "beam"):
+    if SearchStrategy(strategy).ranks_states:
         label += f" ({reward})"
     return LoadedRun(path, label, strategy, float(knob), read_json(summary))
 

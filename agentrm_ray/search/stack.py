@@ -14,7 +14,7 @@ from agentrm_ray.actors.env import EnvPool
 from agentrm_ray.actors.policy.pool import PolicyPool
 from agentrm_ray.actors.reward.pool import RewardPool, reward_model_names
 from agentrm_ray.config import RootConfig
-from agentrm_ray.config.models import RewardMethod, SearchStrategy
+from agentrm_ray.config.models import RewardMethod
 from agentrm_ray.envs import family_by_env_id
 from agentrm_ray.errors import AgentRMError
 from agentrm_ray.models.prepare import prepare
@@ -24,8 +24,6 @@ from agentrm_ray.search.pool_expander import PoolExpander
 from agentrm_ray.search.scorers import NoScorer, OracleScorer, PoolScorer, Scorer
 from agentrm_ray.tasks import SelectedTasks, select_tasks
 from agentrm_ray.types import Task
-
-NEEDS_SCORES = {SearchStrategy.best_of_n, SearchStrategy.beam}
 
 
 def prepare_known_models(cfg: RootConfig) -> list[str]:
@@ -43,11 +41,7 @@ def instruction_for(task: Task) -> str:
 
 def uses_reward_model(cfg: RootConfig) -> bool:
     """Whether a search run of `cfg` starts RM replicas (its strategy ranks with a model)."""
-    return cfg.search.strategy in NEEDS_SCORES and cfg.reward.method in (
-        RewardMethod.value,
-        RewardMethod.implicit,
-        RewardMethod.judge,
-    )
+    return cfg.search.strategy.ranks_states and cfg.reward.method.loads_model
 
 
 def check_before_start(cfg: RootConfig) -> SelectedTasks:
@@ -67,9 +61,13 @@ def check_before_start(cfg: RootConfig) -> SelectedTasks:
     return selected
 
 
-def _reward_of(cfg: RootConfig) -> tuple[RewardPool | None, Scorer]:
-    """The RM pool (when the strategy ranks with a model) and the scorer searches use."""
-    if uses_reward_model(cfg):
+def _reward_of(cfg: RootConfig, with_model: bool) -> tuple[RewardPool | None, Scorer]:
+    """The RM pool and the scorer searches use, from `reward.method` alone; `with_model`
+    (decided by the caller: does anything it runs rank with a model?) says whether a
+    model-backed method gets its replicas or nothing scores at all."""
+    if cfg.reward.method.loads_model:
+        if not with_model:
+            return None, NoScorer()
         reward = RewardPool(cfg)
         return reward, PoolScorer(reward, instruction_for)
     if cfg.reward.method is RewardMethod.oracle:
@@ -84,11 +82,10 @@ async def started_scorer(cfg: RootConfig, threads: int | None = None
     what ranking finished trajectories needs. `threads` (as `reward.num_threads`) lets replicas
     that run alone use more cores than they reserve (the reservation stays, so they are placed
     as usual)."""
-    update: dict = {"search": cfg.search.model_copy(
-        update={"strategy": SearchStrategy.best_of_n})}
     if threads is not None:
-        update["reward"] = cfg.reward.model_copy(update={"num_threads": threads})
-    reward, scorer = _reward_of(cfg.model_copy(update=update))
+        cfg = cfg.model_copy(update={
+            "reward": cfg.reward.model_copy(update={"num_threads": threads})})
+    reward, scorer = _reward_of(cfg, with_model=True)
     if reward is not None:
         await reward.start()
     try:
@@ -99,11 +96,16 @@ async def started_scorer(cfg: RootConfig, threads: int | None = None
 
 
 class SearchStack:
-    def __init__(self, cfg: RootConfig) -> None:
+    def __init__(self, cfg: RootConfig, with_reward_model: bool | None = None) -> None:
+        """`with_reward_model`: start RM replicas for a model-backed `reward.method`. Default:
+        when the configured strategy ranks states; Serve passes True, since its requests
+        choose their own strategy."""
         self.cfg = cfg
         self.policy = PolicyPool(cfg.policy, seed=cfg.seed)
         self.envs = EnvPool(cfg.envs)
-        self.reward, self.scorer = _reward_of(cfg)
+        if with_reward_model is None:
+            with_reward_model = uses_reward_model(cfg)
+        self.reward, self.scorer = _reward_of(cfg, with_reward_model)
 
     def resource_needs(self) -> dict[str, float]:
         """CPUs and GPUs the stack's actors reserve, in total."""
@@ -144,11 +146,11 @@ class SearchStack:
         """
         if cfg.policy != self.cfg.policy or cfg.envs != self.cfg.envs:
             raise AgentRMError("use_reward: the new config changes policy or envs; build a stack")
-        if self.reward is not None and cfg.reward == self.cfg.reward and (
-                cfg.search.strategy in NEEDS_SCORES):
+        with_model = uses_reward_model(cfg)
+        if self.reward is not None and cfg.reward == self.cfg.reward and with_model:
             self.cfg = cfg  # same RM: keep its warm replicas
             return
-        reward, scorer = _reward_of(cfg)  # model paths checked before the old RM goes
+        reward, scorer = _reward_of(cfg, with_model)  # model paths checked before the old RM goes
         if self.reward is not None:
             await self.reward.shutdown()
         self.cfg, self.reward, self.scorer = cfg, reward, scorer

@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agentrm_ray.actors.reward.api import RMState
 from agentrm_ray.config import RootConfig
+from agentrm_ray.config.models import RewardMethod, SearchStrategy
 from agentrm_ray.serve.auth import check_admin, check_bearer
 from agentrm_ray.serve.body_limit import BodyLimitMiddleware
 from agentrm_ray.serve.catalog import env_catalogue, instructions_for, resolve_task
@@ -54,7 +55,6 @@ from agentrm_ray.serve.strict_json import StrictJSONRoute, validation_error_repl
 from agentrm_ray.types import Task
 
 HEALTH_TIMEOUT_S = 10.0
-NEEDS_RM = ("best_of_n", "beam")
 ROUTES = ("/healthz", "/v1/envs", "/v1/search", "/v1/search/stream", "/v1/score",
           "/v1/stats", "/v1/admin/reward-model")
 
@@ -203,7 +203,8 @@ def create_api(client: BackendClient, settings: IngressSettings,
 def _admit(req: SearchRequest, settings: IngressSettings) -> Task:
     """Budget caps and task lookup: the request is servable, or a 422 names why."""
     problems = search_problems(req, settings.limits)
-    if req.strategy.name in NEEDS_RM and settings.reward_method in ("none",):
+    if (SearchStrategy(req.strategy.name).ranks_states
+            and RewardMethod(settings.reward_method) is RewardMethod.none):
         problems.append(FieldProblem(("body", "strategy", "name"),
                                      f"{req.strategy.name} ranks states with a reward model; "
                                      "this server runs reward.method=none"))

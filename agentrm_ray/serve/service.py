@@ -19,7 +19,6 @@ from typing import Any
 from agentrm_ray.actors.reward.api import RMState
 from agentrm_ray.actors.reward.pool import RewardPool
 from agentrm_ray.config import RootConfig
-from agentrm_ray.config.models import RewardMethod, SearchStrategy
 from agentrm_ray.errors import AgentRMError
 from agentrm_ray.search.expander import Expander
 from agentrm_ray.search.scorers import PoolScorer, Scorer
@@ -42,18 +41,13 @@ from agentrm_ray.types import Task
 
 log = logging.getLogger(__name__)
 
-RM_METHODS = (RewardMethod.value, RewardMethod.implicit, RewardMethod.judge)
 StreamItem = tuple[str, dict[str, Any]]  # (SSE event name, JSON payload)
 
 
-def serving_config(cfg: RootConfig) -> RootConfig:
-    """The config the stack is built from: requests choose their strategy, so RM replicas
-    start whenever reward.method names a model — not only if the configured strategy scores."""
-    if cfg.reward.method in RM_METHODS and cfg.search.strategy not in (
-            SearchStrategy.beam, SearchStrategy.best_of_n):
-        return cfg.model_copy(update={
-            "search": cfg.search.model_copy(update={"strategy": SearchStrategy.beam})})
-    return cfg
+def serving_stack(cfg: RootConfig) -> SearchStack:
+    """The stack a server runs: requests choose their strategy, so RM replicas start whenever
+    reward.method loads a model, not only if the configured strategy ranks states."""
+    return SearchStack(cfg, with_reward_model=cfg.reward.method.loads_model)
 
 
 def _root_cause_name(exc: BaseException) -> str:
@@ -79,7 +73,7 @@ class SearchService:
     async def start(cls, cfg: RootConfig, default_max_steps: int | None = None,
                     on_done: DoneHook | None = None) -> SearchService:
         """Create the actor pools (needs a connected Ray) and wait until they have loaded."""
-        stack = SearchStack(serving_config(cfg))
+        stack = serving_stack(cfg)
         await stack.start()
         return cls(cfg, stack, default_max_steps, on_done)
 
