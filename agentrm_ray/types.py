@@ -95,10 +95,6 @@ class Node(_Record):
     children: list[int] = Field(default_factory=list)
     terminal: bool = False
 
-    @property
-    def mean_value(self) -> float:
-        return self.value_sum / self.visits if self.visits else 0.0
-
 
 class Budget(_Record):
     """What a search spent; summed across tasks for a run's cost columns."""

@@ -12,7 +12,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentrm_ray.types import ForkHandle, Task
+from agentrm_ray.types import Task
 
 StepReply = tuple[str, float, bool, bool, dict[str, Any]]
 
@@ -44,11 +44,6 @@ class EnvSession:
         """A handle for a fork of this session (same task, a copy of the prefix)."""
         return EnvSession(self.env_id, self.task_id, self.seed, list(self.actions), worker,
                           session_id, self.observation, dict(self.info), self.finished)
-
-    @property
-    def fork_handle(self) -> ForkHandle:
-        """What a search node stores to get this state back (`EnvPool.open_at`)."""
-        return ForkHandle(actions=list(self.actions), session_id=self.session_id)
 
     def record_step(self, action: str, reply: dict[str, Any]) -> StepReply:
         """Apply a worker's step reply to the handle; returns the gym 5-tuple."""

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import errno
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -15,8 +14,6 @@ from rich.markup import escape
 
 from agentrm_ray.config import ConfigError, RootConfig, load_config
 from agentrm_ray.errors import AgentRMError
-
-T = TypeVar("T")
 
 stderr = Console(stderr=True, soft_wrap=True)  # error messages are never cut by wrapping
 stdout = Console()
@@ -87,11 +84,3 @@ def resolve_config(config: str | None, overrides: list[str] | None) -> RootConfi
     """Load the config the user named (or the default) with their overrides applied."""
     return load_config(Path(config) if config and Path(config).is_file() else config, overrides)
 
-
-def run_guarded(fn: Callable[[], T]) -> T:
-    with user_errors():
-        return fn()
-
-
-def is_interactive() -> bool:
-    return sys.stdin.isatty() and sys.stdout.isatty()

@@ -44,9 +44,6 @@ class Product:
     features: tuple[str, ...]
     reviews: tuple[tuple[int, str], ...]  # (stars, text)
 
-    def option_values(self, option_type: str) -> tuple[str, ...]:
-        return dict(self.options).get(option_type, ())
-
 
 @dataclass(frozen=True)
 class Catalogue:
