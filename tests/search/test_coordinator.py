@@ -98,6 +98,7 @@ def test_same_config_same_results(tmp_path: Path) -> None:
     assert [r.candidates for r in ra] == [r.candidates for r in rb]
 
 
+@pytest.mark.integration  # starts a real Ray cluster
 def test_stack_refuses_resources_the_cluster_lacks(ray_cluster) -> None:
     from agentrm_ray.errors import AgentRMError
     from agentrm_ray.search.stack import SearchStack
