@@ -1,25 +1,46 @@
-"""The quickstart table and plot, from column summaries on disk."""
+"""The quickstart table and plot, from column summaries on disk (written by data/summary.py,
+as a run writes them)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from agentrm_ray.config import load_config
 from agentrm_ray.config.models import LoopColumn
+from agentrm_ray.data.results import RunStore
+from agentrm_ray.data.summary import write_run_summary
 from agentrm_ray.loop.table import load_cells, write_outputs
+from agentrm_ray.types import Outcome, SearchResult, Task, Trajectory
+
+HELD_IN = {"webshop": True, "maze": False}
+FAMILY_ENV = {"webshop": "agentrm/WebShop-v0", "maze": "agentrm/Maze-v0"}
 
 
-def _summary(run: Path, held_in: float, held_out: float) -> Path:
-    run.mkdir(parents=True)
-    groups = {"held-in/test": {"n": 4, "success": held_in, "progress": held_in},
-              "held-out/test": {"n": 2, "success": held_out, "progress": 0.5}}
-    (run / "summary.json").write_text(json.dumps({"groups": groups, "rows": {}}))
+def _result(family: str, i: int, outcome: tuple[bool, float] | None) -> SearchResult:
+    """One task's result: (success, progress), or None for a search that failed."""
+    task = Task(env_id=FAMILY_ENV[family], task_id=f"{family}-{i}")
+    if outcome is None:
+        return SearchResult(task=task, strategy="beam", error="EnvPoolError: ActorDiedError")
+    best = Trajectory(task=task, outcome=Outcome(success=outcome[0], progress=outcome[1]))
+    return SearchResult(task=task, strategy="beam", best=best)
+
+
+def _run(run: Path, held_in: list[tuple[bool, float] | None],
+         held_out: list[tuple[bool, float] | None]) -> Path:
+    results = [_result("webshop", i, o) for i, o in enumerate(held_in)]
+    results += [_result("maze", i, o) for i, o in enumerate(held_out)]
+    write_run_summary(RunStore.open(run, load_config()), results, HELD_IN, run.name)
     return run
 
 
+WIN, LOSS = (True, 1.0), (False, 0.0)
+
+
 def test_table_lists_each_split_and_column_with_success_and_progress(tmp_path: Path) -> None:
-    runs = {LoopColumn.greedy: _summary(tmp_path / "g", 0.25, 0.0),
-            LoopColumn.best_of_n: _summary(tmp_path / "b", 0.75, 0.5)}
+    runs = {LoopColumn.greedy: _run(tmp_path / "g", [WIN, LOSS, LOSS, LOSS],
+                                    [(False, 0.5), (False, 0.5)]),
+            LoopColumn.best_of_n: _run(tmp_path / "b", [WIN, WIN, WIN, LOSS], [WIN, LOSS])}
     columns = [LoopColumn.greedy, LoopColumn.best_of_n]
     cells = load_cells(runs)
     table = write_outputs(tmp_path, cells, columns, {"seconds": {"total": 1.0}})
@@ -33,13 +54,7 @@ def test_table_lists_each_split_and_column_with_success_and_progress(tmp_path: P
 
 
 def test_failed_tasks_are_shown_apart_never_as_zero_success(tmp_path: Path) -> None:
-    run = tmp_path / "beam"
-    run.mkdir()
-    groups = {"held-in/test": {"n": 4, "completed": 0, "failed": 4, "success": None,
-                               "progress": None},
-              "held-out/test": {"n": 4, "completed": 3, "failed": 1, "success": 1 / 3,
-                                "progress": 0.5}}
-    (run / "summary.json").write_text(json.dumps({"groups": groups, "rows": {}}))
+    run = _run(tmp_path / "beam", [None] * 4, [WIN, (False, 0.25), (False, 0.25), None])
     table = write_outputs(tmp_path, load_cells({LoopColumn.beam: run}), [LoopColumn.beam], {})
     lines = table.splitlines()
     assert lines[2] == "| held-in/test | failed (n=4, 4 failed) |"
