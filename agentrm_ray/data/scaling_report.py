@@ -221,11 +221,17 @@ def _group_report(tasks: list[TaskCandidates], scorers: list[str], ns: tuple[int
 def _family_row(family: str, tasks: list[TaskCandidates], failed: int, scorers: list[str],
                 n_max: int, greedy: RunResults | None) -> dict[str, Any]:
     """One family's Best-of-N_max per scorer and greedy success (None where all failed)."""
+    picks = {s: float(np.mean([scaling.expected_pick(t, s, "success", n_max) for t in tasks]))
+             if tasks else None for s in scorers}
     row: dict[str, Any] = {
         "group": group_of(family), "tasks": len(tasks), "failed": failed,
-        f"best_of_{n_max}": {s: float(np.mean([scaling.expected_pick(t, s, "success", n_max)
-                                                for t in tasks])) if tasks else None
-                             for s in scorers},
+        f"best_of_{n_max}": picks,
+        # Per family, since a group's figure can hide an RM that ranks one family and not
+        # another (the first sign that its labels covered that family thinly).
+        "rm_quality": {s: {
+            "pairwise": pairwise_accuracy(tasks, s).as_dict(),
+            "recovered_share_at_n_max": recovered_share(picks[s], picks[RANDOM], picks[ORACLE]),
+        } for s in scorers if s not in (ORACLE, RANDOM) and tasks},
     }
     if greedy is not None:
         base = _per_task(greedy, "success")
@@ -240,6 +246,7 @@ def plot_report(report: dict[str, Any], out: str | Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     groups = list(report["groups"])
     fig, axes = plt.subplots(len(scaling.METRICS), 2 * len(groups),
@@ -275,6 +282,8 @@ def plot_report(report: dict[str, Any], out: str | Path) -> None:
                                     label=beam["label"])
                 if all(line.get_xdata().min() > 0 for line in ax.get_lines()):
                     ax.set_xscale("log", base=2 if x_key == "n" else 10)
+                    # Tokens span less than two decades: minor-tick labels would overprint.
+                    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
                 ax.set_xlabel("N (candidates; beam: W1*W2 actions per step)" if x_key == "n"
                               else "policy tokens per task")
                 ax.set_ylabel(f"{metric} (%)")
@@ -326,6 +335,18 @@ def markdown_report(report: dict[str, Any]) -> str:
         lines.append(f"| {family} | {row['group']} | {row['tasks']} ({row['failed']}) | "
                      f"{_share(row.get('greedy'))} | "
                      + " | ".join(_share(picks[s]) for s in report["scorers"]) + " |")
+    quality_rows = [(family, scorer, quality) for family, row in report["families"].items()
+                    for scorer, quality in row.get("rm_quality", {}).items()]
+    if quality_rows:
+        lines += ["", "| family | scorer | pairwise acc. (pairs) | recovered share at N_max |",
+                  "|---" * 4 + "|"]
+        for family, scorer, quality in quality_rows:
+            pw, share = quality["pairwise"], quality["recovered_share_at_n_max"]
+            lines.append(
+                f"| {family} | {report['scorers'][scorer]} | "
+                + (f"{pw['accuracy']:.2f} ({pw['pairs']})" if pw["accuracy"] is not None
+                   else "- (0)")
+                + f" | {'-' if share is None else f'{share:.2f}'} |")
     if report["failed_tasks"]:
         lines += ["", f"{len(report['failed_tasks'])} task(s) failed in sampling and are "
                   "left out: " + ", ".join(report["failed_tasks"][:5])]

@@ -84,10 +84,17 @@ def test_report_holds_curves_quality_and_the_paired_comparison(tmp_path: Path) -
     assert held_in["beam"][0]["samples"] == 4 and held_in["beam"][0]["success"]["mean"] == 1.0
     assert report["families"]["webshop"]["best_of_4"]["value"] == 1.0
     assert report["families"]["webshop"]["greedy"] == 0.5
+    # per family too: 3 outcome-ordered pairs a task; implicit gets 0 + two ties of 0.5
+    maze = report["families"]["maze"]["rm_quality"]
+    assert maze["value"]["pairwise"] == {"accuracy": 1.0, "pairs": 3, "tasks_with_pairs": 1}
+    assert maze["implicit"]["pairwise"]["accuracy"] == pytest.approx(1 / 3)
+    assert maze["implicit"]["recovered_share_at_n_max"] == pytest.approx(-1 / 3)
+    assert set(maze) == {"value", "implicit"}  # oracle and random are not RMs
     assert json.loads((tmp_path / "out" / "scaling.json").read_text())["n_max"] == 4
     table = (tmp_path / "out" / "scaling.md").read_text()
     assert "| held-in | 2 | 50% [0, 100] |" in table
     assert "| webshop | held-in | 2 (0) | 50% | 100% | 0% | 100% | 25% |" in table
+    assert "| maze | implicit RM | 0.33 (3) | -0.33 |" in table
     assert (tmp_path / "out" / "scaling.png").stat().st_size > 20_000
 
 
