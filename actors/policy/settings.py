@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 
+from agentrm_ray.actors.device import GpuReservation
 from agentrm_ray.actors.policy.backends import BackendSettings
 from agentrm_ray.config.models import PolicyBackend, PolicyConfig
 from agentrm_ray.models import resolve_model
@@ -39,4 +40,5 @@ def backend_settings(cfg: PolicyConfig, seed: int = 0) -> BackendSettings:
         num_threads=max(1, math.floor(cfg.num_cpus_per_replica)),
         seed=seed,
         enforce_eager=eager_engine(cfg, cfg.num_gpus_per_replica),
+        gpus=GpuReservation(cfg.num_gpus_per_replica, "policy.num_gpus_per_replica"),
     )

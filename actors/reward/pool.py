@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from agentrm_ray.actors.device import GpuReservation
 from agentrm_ray.actors.policy.settings import eager_engine
 from agentrm_ray.actors.replicas import ReplicaSet, replica_options
 from agentrm_ray.actors.reward.api import RMState, ScoreResult
@@ -44,6 +45,7 @@ def reward_settings(cfg: RootConfig) -> RewardSettings:
         judge_backend=r.judge_backend.value,
         judge_enforce_eager=eager_engine(cfg.policy, r.num_gpus_per_replica),
         seed=cfg.seed,
+        gpus=GpuReservation(r.num_gpus_per_replica, "reward.num_gpus_per_replica"),
     )
 
 

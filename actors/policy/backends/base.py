@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
+from agentrm_ray.actors.device import GpuReservation
 from agentrm_ray.actors.policy.api import GenerationRequest, GenerationResult, RequestError
 
 
@@ -26,6 +27,7 @@ class BackendSettings:
     timeout_s: float = 60.0
     max_retries: int = 3
     enforce_eager: bool = False  # vLLM: skip torch.compile
+    gpus: GpuReservation = field(default_factory=GpuReservation)  # what the replica reserved
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -4,7 +4,8 @@ Concurrent `generate` calls are queued; a batching loop takes everything that ar
 few milliseconds (up to `max_batch_size` sampled rows), and decodes all rows together with a
 KV cache in a worker thread, so the actor's event loop keeps accepting requests meanwhile.
 Each row samples with its own seeded `torch.Generator`, so a request's samples do not depend
-on which other requests shared its batch (up to float noise of padded matmuls).
+on which other requests shared its batch (up to float noise of padded matmuls). The model, its
+inputs and the generators live on the device Ray gave the replica (`actors/device.py`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentrm_ray.actors.batching import MicroBatcher
+from agentrm_ray.actors.device import actor_device
 from agentrm_ray.actors.policy.api import GenerationRequest, GenerationResult, Sample
 from agentrm_ray.actors.policy.backends.base import PolicyBackend, cut_at_stop, render_prompt
 from agentrm_ray.models.precision import torch_dtype
@@ -41,10 +43,11 @@ class HFBackend(PolicyBackend):
 
         torch.set_num_threads(max(1, self.settings.num_threads))
         self._torch = torch
+        self.device = actor_device(self.settings.gpus)
         self.tokenizer = AutoTokenizer.from_pretrained(self.settings.model_path)
         dtype = torch_dtype(self.settings.dtype)
         self.model = AutoModelForCausalLM.from_pretrained(self.settings.model_path, dtype=dtype)
-        self.model.eval()
+        self.model.to(self.device).eval()
         self._eos = {self.tokenizer.eos_token_id} | set(
             _as_list(getattr(self.model.generation_config, "eos_token_id", None))
         )
@@ -72,7 +75,7 @@ class HFBackend(PolicyBackend):
         rows: list[_Row] = []
         for index, (request, ids) in enumerate(items):
             for sample in range(request.n):
-                generator = torch.Generator()
+                generator = torch.Generator(device=self.device)
                 base = request.seed if request.seed is not None else self.settings.seed
                 generator.manual_seed(hash((base, sample)) & 0x7FFFFFFF)
                 rows.append(_Row(index, ids, request, generator))
@@ -94,10 +97,10 @@ class HFBackend(PolicyBackend):
         return results
 
     def _decode_rows(self, rows: list[_Row]) -> None:
-        torch = self._torch
+        torch, device = self._torch, self.device
         width = max(len(r.prompt_ids) for r in rows)
-        input_ids = torch.full((len(rows), width), self._pad, dtype=torch.long)
-        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        input_ids = torch.full((len(rows), width), self._pad, dtype=torch.long, device=device)
+        mask = torch.zeros((len(rows), width), dtype=torch.long, device=device)
         for i, row in enumerate(rows):  # left padding: every row's next token is at the end
             input_ids[i, width - len(row.prompt_ids) :] = torch.tensor(row.prompt_ids)
             mask[i, width - len(row.prompt_ids) :] = 1
@@ -128,8 +131,9 @@ class HFBackend(PolicyBackend):
                 next_ids.append(token)
             if all(r.finish is not None for r in rows):
                 break
-            step_ids = torch.tensor(next_ids, dtype=torch.long).unsqueeze(1)
-            mask = torch.cat([mask, torch.ones((len(rows), 1), dtype=torch.long)], dim=1)
+            step_ids = torch.tensor(next_ids, dtype=torch.long, device=device).unsqueeze(1)
+            mask = torch.cat([mask, torch.ones((len(rows), 1), dtype=torch.long, device=device)],
+                             dim=1)
 
     def _choose(self, logits: Any, row: _Row) -> int:
         torch = self._torch

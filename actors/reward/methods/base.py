@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from agentrm_ray.actors.device import GpuReservation
 from agentrm_ray.actors.reward.api import RMState, ScoreResult
 
 
@@ -22,6 +23,7 @@ class RewardSettings:
     judge_backend: str = "hf"
     judge_enforce_eager: bool = False  # a vLLM judge: skip torch.compile
     seed: int = 0
+    gpus: GpuReservation = field(default_factory=GpuReservation)  # what the replica reserved
 
 
 class ScoringMethod(ABC):

@@ -4,12 +4,15 @@ process reward accumulated so far); per-step scores are the r_t.
 
 Both models read the RM text; the action tokens of each step are located through the
 tokenizer's character offsets by the rule in agentrm_ray.token_spans (shared with training).
+Both models run on the device Ray gave the replica (`actors/device.py`); the action-token masks
+are built from the tokenizer's offsets on the CPU and moved there.
 """
 
 from __future__ import annotations
 
 import os
 
+from agentrm_ray.actors.device import actor_device
 from agentrm_ray.actors.reward.api import RMState, ScoreResult
 from agentrm_ray.actors.reward.methods.base import ScoringMethod
 from agentrm_ray.models.precision import torch_dtype
@@ -25,6 +28,7 @@ class ImplicitMethod(ScoringMethod):
 
         torch.set_num_threads(max(1, self.settings.num_threads))
         self.torch = torch
+        self.device = actor_device(self.settings.gpus)
         dtype = torch_dtype(self.settings.dtype)
         self.tokenizer = AutoTokenizer.from_pretrained(self.settings.model_path)
         if self.tokenizer.pad_token is None:
@@ -32,8 +36,8 @@ class ImplicitMethod(ScoringMethod):
         self.policy = AutoModelForCausalLM.from_pretrained(self.settings.model_path, dtype=dtype)
         reference = self.settings.reference_path or self.settings.model_path
         self.reference = AutoModelForCausalLM.from_pretrained(reference, dtype=dtype)
-        self.policy.eval()
-        self.reference.eval()
+        self.policy.to(self.device).eval()
+        self.reference.to(self.device).eval()
 
     def score_batch(self, states: list[RMState]) -> list[ScoreResult]:
         results = []
@@ -67,10 +71,11 @@ class ImplicitMethod(ScoringMethod):
             for mask in masks:
                 scored[row] |= mask
         # Only action tokens go through the LM head (their log-probs equal the full forward's).
-        policy, _ = masked_token_logprobs(self.policy, ids, attention, scored)
-        reference, _ = masked_token_logprobs(self.reference, ids, attention, scored)
+        on_device = [t.to(self.device) for t in (ids, attention, scored)]
+        policy, _ = masked_token_logprobs(self.policy, *on_device)
+        reference, _ = masked_token_logprobs(self.reference, *on_device)
         ratio = self.torch.zeros(scored.shape, dtype=policy.dtype)
-        ratio[scored] = policy - reference
+        ratio[scored] = (policy - reference).cpu()
         results = []
         for row, masks in enumerate(step_masks):
             step_scores = [self.settings.beta * float(ratio[row][mask].sum()) for mask in masks]

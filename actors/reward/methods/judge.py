@@ -31,6 +31,7 @@ class JudgeMethod(AsyncScoringMethod):
                 max_batch_size=s.max_batch_size,
                 seed=s.seed,
                 enforce_eager=s.judge_enforce_eager,
+                gpus=s.gpus,
             )
         )
 

@@ -2,6 +2,7 @@
 
 States that share everything but their last step — the W2 children of one beam state —
 share a prefix: its key/value cache is computed once and only the last steps are run, batched.
+The model and every input live on the device Ray gave the replica (`actors/device.py`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import os
 from collections import defaultdict
 from typing import Any
 
+from agentrm_ray.actors.device import actor_device
 from agentrm_ray.actors.reward.api import RMState, ScoreResult
 from agentrm_ray.actors.reward.methods.base import ScoringMethod
 from agentrm_ray.models.precision import torch_dtype
@@ -26,6 +28,7 @@ class ValueMethod(ScoringMethod):
 
         torch.set_num_threads(max(1, self.settings.num_threads))
         self.torch = torch
+        self.device = actor_device(self.settings.gpus)
         self.tokenizer = AutoTokenizer.from_pretrained(self.settings.model_path)
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
@@ -34,7 +37,7 @@ class ValueMethod(ScoringMethod):
         )
         if self.model.config.pad_token_id is None:
             self.model.config.pad_token_id = self.tokenizer.pad_token_id
-        self.model.eval()
+        self.model.to(self.device).eval()
         # KV reuse needs the head applied to the backbone's hidden states by hand ("score").
         self._can_reuse = self.reuse_prefix and hasattr(self.model, "score")
         self.prefix_hits = 0
@@ -79,7 +82,7 @@ class ValueMethod(ScoringMethod):
             truncation=True,
             max_length=self.settings.max_length,
             add_special_tokens=False,
-        )
+        ).to(self.device)
 
     def _score_texts(self, texts: list[str]) -> list[float]:
         enc = self._encode(texts)
@@ -88,7 +91,9 @@ class ValueMethod(ScoringMethod):
 
     def _score_with_prefix(self, prefix: str, suffixes: list[str]) -> list[float]:
         torch = self.torch
-        prefix_ids = self.tokenizer(prefix, return_tensors="pt", add_special_tokens=False)
+        device = self.device
+        prefix_ids = self.tokenizer(prefix, return_tensors="pt", add_special_tokens=False
+                                    ).to(device)
         suffix = self._encode(suffixes)
         if (
             prefix_ids["input_ids"].shape[1] + suffix["input_ids"].shape[1]
@@ -100,8 +105,10 @@ class ValueMethod(ScoringMethod):
         rows = len(suffixes)
         cache.batch_repeat_interleave(rows)
         p_len = prefix_ids["input_ids"].shape[1]
-        mask = torch.cat([torch.ones((rows, p_len), dtype=torch.long), suffix["attention_mask"]], 1)
-        positions = torch.arange(p_len, p_len + suffix["input_ids"].shape[1]).expand(rows, -1)
+        mask = torch.cat([torch.ones((rows, p_len), dtype=torch.long, device=device),
+                          suffix["attention_mask"]], 1)
+        positions = torch.arange(p_len, p_len + suffix["input_ids"].shape[1],
+                                 device=device).expand(rows, -1)
         hidden = self.model.base_model(
             input_ids=suffix["input_ids"],
             attention_mask=mask,
@@ -109,5 +116,5 @@ class ValueMethod(ScoringMethod):
             past_key_values=cache,
         ).last_hidden_state
         last = suffix["attention_mask"].sum(-1) - 1
-        pooled = hidden[torch.arange(rows), last]
+        pooled = hidden[torch.arange(rows, device=device), last]
         return [float(v) for v in self.model.score(pooled)[:, 0]]
