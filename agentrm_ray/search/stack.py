@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from agentrm_ray.actors.env import EnvPool
+from agentrm_ray.actors.placement import ReplicaDemand, alive_nodes, placement_problems
 from agentrm_ray.actors.policy.pool import PolicyPool
 from agentrm_ray.actors.reward.pool import RewardPool, reward_model_names
 from agentrm_ray.config import RootConfig
@@ -107,29 +108,37 @@ class SearchStack:
             with_reward_model = uses_reward_model(cfg)
         self.reward, self.scorer = _reward_of(cfg, with_reward_model)
 
+    def replica_demands(self) -> list[ReplicaDemand]:
+        """What each kind of replica reserves, one node per replica."""
+        c = self.cfg
+        demands = [
+            ReplicaDemand("policy", c.policy.replicas,
+                          {"CPU": c.policy.num_cpus_per_replica,
+                           "GPU": c.policy.num_gpus_per_replica},
+                          "policy.num_cpus_per_replica, policy.num_gpus_per_replica"),
+            ReplicaDemand("envs", c.envs.workers, {"CPU": c.envs.num_cpus_per_worker},
+                          "envs.num_cpus_per_worker"),
+        ]
+        if self.reward is not None:
+            demands.append(ReplicaDemand(
+                "reward", c.reward.replicas,
+                {"CPU": c.reward.num_cpus_per_replica, "GPU": c.reward.num_gpus_per_replica},
+                "reward.num_cpus_per_replica, reward.num_gpus_per_replica"))
+        return demands
+
     def resource_needs(self) -> dict[str, float]:
         """CPUs and GPUs the stack's actors reserve, in total."""
-        c = self.cfg
-        cpus = c.policy.replicas * c.policy.num_cpus_per_replica
-        cpus += c.envs.workers * c.envs.num_cpus_per_worker
-        gpus = c.policy.replicas * c.policy.num_gpus_per_replica
-        if self.reward is not None:
-            cpus += c.reward.replicas * c.reward.num_cpus_per_replica
-            gpus += c.reward.replicas * c.reward.num_gpus_per_replica
-        return {"CPU": cpus, "GPU": gpus}
+        totals = {"CPU": 0.0, "GPU": 0.0}
+        for demand in self.replica_demands():
+            for kind, value in demand.per_replica.items():
+                totals[kind] += demand.count * value
+        return totals
 
     def check_resources(self) -> None:
         """Fail with the numbers instead of waiting forever for actors that cannot be placed."""
-        import ray
-
-        have = ray.cluster_resources()
-        for kind, need in self.resource_needs().items():
-            if need > have.get(kind, 0.0) + 1e-9:
-                raise AgentRMError(
-                    f"the actors need {need:g} {kind} in total (policy.*, envs.*, reward.* "
-                    f"num_{kind.lower()}s_per_...) but the Ray cluster has "
-                    f"{have.get(kind, 0.0):g}; lower them or add resources"
-                )
+        problems = placement_problems(self.replica_demands(), alive_nodes())
+        if problems:
+            raise AgentRMError("; ".join(problems))
 
     async def start(self) -> None:
         self.check_resources()

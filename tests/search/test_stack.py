@@ -57,3 +57,21 @@ def test_a_server_starts_rm_replicas_whenever_its_method_loads_a_model(
     stack = serving_stack(cfg)
     assert (stack.reward is not None) is pool
     assert stack.cfg.search.strategy.value == strategy
+
+
+def test_a_tensor_parallel_replica_is_refused_on_nodes_too_small_for_it(
+        tiny_model: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from agentrm_ray.errors import AgentRMError
+
+    cfg = load_config(overrides=[
+        f"policy.model={tiny_model}", "policy.backend=vllm", "policy.tensor_parallel_size=2",
+        "policy.num_gpus_per_replica=2", "search.strategy=greedy", "reward.method=none"])
+    stack = SearchStack(cfg)
+    monkeypatch.setattr("agentrm_ray.search.stack.alive_nodes",
+                        lambda: [{"CPU": 16, "GPU": 1}, {"CPU": 16, "GPU": 1}])
+    with pytest.raises(AgentRMError, match=r"one policy replica reserves .*2 GPU on a single "
+                                           r"node .*policy\.num_gpus_per_replica"):
+        stack.check_resources()
+    monkeypatch.setattr("agentrm_ray.search.stack.alive_nodes",
+                        lambda: [{"CPU": 16, "GPU": 2}])
+    stack.check_resources()  # one 2-GPU node holds it
