@@ -57,12 +57,7 @@ class Coordinator:
         self.store = store
         self.on_result = on_result
         self.strategy = cfg.search.strategy.value
-        self.context = StrategyContext(
-            search=cfg.search,
-            max_steps=cfg.tasks.max_steps,
-            temperature=cfg.policy.sampling.temperature,
-            seed=cfg.seed,
-        )
+        self.context = StrategyContext.from_config(cfg)
         self._hash = config_hash(cfg)
         self._versions = library_versions()
 

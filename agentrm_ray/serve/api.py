@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agentrm_ray.actors.reward.api import RMState
 from agentrm_ray.config import RootConfig
-from agentrm_ray.config.models import RewardMethod, SearchStrategy
+from agentrm_ray.config.models import RewardMethod, SearchConfig, SearchStrategy
 from agentrm_ray.serve.auth import check_admin, check_bearer
 from agentrm_ray.serve.body_limit import BodyLimitMiddleware
 from agentrm_ray.serve.catalog import env_catalogue, instructions_for, resolve_task
@@ -38,6 +38,7 @@ from agentrm_ray.serve.errors import (
 )
 from agentrm_ray.serve.limits import ServeLimits, check, score_problems, search_problems
 from agentrm_ray.serve.metrics import ServeMetrics
+from agentrm_ray.serve.overlay import effective_search
 from agentrm_ray.serve.schemas import (
     EnvsResponse,
     ErrorReply,
@@ -80,13 +81,15 @@ class IngressSettings:
     auth_digest: str | None = None  # sha256 of the bearer token; None: auth off
     limits: ServeLimits = field(default_factory=ServeLimits)
     admin_digest: str | None = None  # sha256 of the admin endpoints' own token
+    search: SearchConfig = field(default_factory=SearchConfig)  # the server's; requests overlay
 
     @classmethod
     def from_config(cls, cfg: RootConfig, auth_digest: str | None = None,
                     admin_digest: str | None = None) -> IngressSettings:
         return cls(reward_method=cfg.reward.method.value,
                    max_request_bytes=cfg.serve.max_request_bytes,
-                   auth_digest=auth_digest, limits=cfg.serve.limits, admin_digest=admin_digest)
+                   auth_digest=auth_digest, limits=cfg.serve.limits, admin_digest=admin_digest,
+                   search=cfg.search)
 
 
 _bearer = HTTPBearer(auto_error=False, description="Needed when the server runs with a token.")
@@ -202,7 +205,8 @@ def create_api(client: BackendClient, settings: IngressSettings,
 
 def _admit(req: SearchRequest, settings: IngressSettings) -> Task:
     """Budget caps and task lookup: the request is servable, or a 422 names why."""
-    problems = search_problems(req, settings.limits)
+    problems = search_problems(req, effective_search(req.strategy, settings.search),
+                               settings.limits)
     if (SearchStrategy(req.strategy.name).ranks_states
             and RewardMethod(settings.reward_method) is RewardMethod.none):
         problems.append(FieldProblem(("body", "strategy", "name"),

@@ -8,41 +8,42 @@ expansions is one budget, so it is blamed on `strategy.width` with both numbers)
 
 from __future__ import annotations
 
+from agentrm_ray.config.models import SearchConfig, SearchStrategy
 from agentrm_ray.config.models import ServeLimitsConfig as ServeLimits
 from agentrm_ray.serve.errors import FieldProblem, RequestProblems
-from agentrm_ray.serve.schemas import (
-    BeamParams,
-    BestOfNParams,
-    MCTSParams,
-    ScoreRequest,
-    SearchRequest,
-)
+from agentrm_ray.serve.schemas import ScoreRequest, SearchRequest
 
 __all__ = ["ServeLimits", "check", "score_problems", "search_problems"]
 
 
-def search_problems(req: SearchRequest, limits: ServeLimits) -> list[FieldProblem]:
-    """Every cap the request exceeds, each naming its field."""
+def search_problems(req: SearchRequest, search: SearchConfig, limits: ServeLimits
+                    ) -> list[FieldProblem]:
+    """Every cap the request exceeds, each naming its field. `search` is the effective search
+    config (the request over the server's config), so a size the request leaves to the
+    config is capped too."""
     problems: list[FieldProblem] = []
-    s = req.strategy
-    if isinstance(s, BestOfNParams) and s.n > limits.max_n:
+    if search.strategy is SearchStrategy.best_of_n and search.best_of_n.n > limits.max_n:
+        n = search.best_of_n.n
         problems.append(FieldProblem(("body", "strategy", "n"),
-                                     f"n={s.n} exceeds this server's limit of {limits.max_n}"))
-    if isinstance(s, BeamParams) and s.width * s.expansions > limits.max_beam_cells:
+                                     f"n={n} exceeds this server's limit of {limits.max_n}"))
+    beam = search.beam
+    if search.strategy is SearchStrategy.beam and (
+            beam.width * beam.expansions > limits.max_beam_cells):
         problems.append(FieldProblem(
             ("body", "strategy", "width"),
-            f"width*expansions={s.width}*{s.expansions}={s.width * s.expansions} exceeds this "
-            f"server's limit of {limits.max_beam_cells}"))
-    if isinstance(s, MCTSParams):
-        if s.iterations > limits.max_mcts_iterations:
+            f"width*expansions={beam.width}*{beam.expansions}={beam.width * beam.expansions} "
+            f"exceeds this server's limit of {limits.max_beam_cells}"))
+    if search.strategy is SearchStrategy.mcts:
+        mcts = search.mcts
+        if mcts.iterations > limits.max_mcts_iterations:
             problems.append(FieldProblem(
                 ("body", "strategy", "iterations"),
-                f"iterations={s.iterations} exceeds this server's limit of "
+                f"iterations={mcts.iterations} exceeds this server's limit of "
                 f"{limits.max_mcts_iterations}"))
-        if s.expansions > limits.max_mcts_expansions:
+        if mcts.expansions > limits.max_mcts_expansions:
             problems.append(FieldProblem(
                 ("body", "strategy", "expansions"),
-                f"expansions={s.expansions} exceeds this server's limit of "
+                f"expansions={mcts.expansions} exceeds this server's limit of "
                 f"{limits.max_mcts_expansions}"))
     if req.limits.max_steps is not None and req.limits.max_steps > limits.max_steps:
         problems.append(FieldProblem(

@@ -1,7 +1,8 @@
 """Run one served search: the request's strategy and limits over the shared pools.
 
-This is the serving twin of `Coordinator.search_task`: the same strategies and the same
-`SearchResult`, but parameters come from the request (not the config), the RM is the
+This is the serving twin of `Coordinator.search_task`: the same strategies, the same
+`StrategyContext.from_config` and the same `SearchResult`, but the config is the request laid
+over the server's (`serve/overlay.py`, and the result carries that config's hash), the RM is the
 generation leased for this request, there are no retries (the client decides), and a
 cancelled or timed-out search releases the env sessions it still holds.
 """
@@ -18,25 +19,13 @@ from ray.exceptions import RayTaskError, TaskCancelledError
 from ray.serve.exceptions import RequestCancelledError
 
 from agentrm_ray.config import RootConfig, config_hash
-from agentrm_ray.config.models import (
-    BeamConfig,
-    BestOfNConfig,
-    SearchConfig,
-    SearchStrategy,
-)
 from agentrm_ray.search.expander import Expander
 from agentrm_ray.search.scorers import Scorer
 from agentrm_ray.search.strategies import STRATEGIES, StrategyContext
 from agentrm_ray.serve.observer import ObservedExpander, ProgressSink, release_shielded
+from agentrm_ray.serve.overlay import effective_config
 from agentrm_ray.serve.reward_switch import RewardSwitch
-from agentrm_ray.serve.schemas import (
-    BeamParams,
-    BestOfNParams,
-    MCTSParams,
-    SearchCounters,
-    SearchRequest,
-    SearchResponse,
-)
+from agentrm_ray.serve.schemas import SearchCounters, SearchRequest, SearchResponse
 from agentrm_ray.types import Budget, SearchResult, Task
 from agentrm_ray.versions import library_versions
 
@@ -65,28 +54,6 @@ def caused_by_cancellation(exc: BaseException) -> bool:
     return task is not None and task.cancelling() > 0
 
 
-def strategy_context(cfg: RootConfig, req: SearchRequest, default_max_steps: int
-                     ) -> StrategyContext:
-    """The StrategyContext a request asks for, on top of the server's config."""
-    s = req.strategy
-    update: dict[str, object] = {"strategy": SearchStrategy(s.name)}
-    if isinstance(s, BestOfNParams):
-        update["best_of_n"] = BestOfNConfig(n=s.n, aggregate=s.aggregate)
-    elif isinstance(s, BeamParams):
-        update["beam"] = BeamConfig(width=s.width, expansions=s.expansions)
-    elif isinstance(s, MCTSParams):
-        update["mcts"] = cfg.search.mcts.model_copy(update={
-            "iterations": s.iterations, "expansions": s.expansions, "exploration": s.exploration})
-    search: SearchConfig = cfg.search.model_copy(update=update)
-    return StrategyContext(
-        search=search,
-        max_steps=req.limits.max_steps or default_max_steps,
-        temperature=(cfg.policy.sampling.temperature if req.temperature is None
-                     else req.temperature),
-        seed=cfg.seed if req.seed is None else req.seed,
-    )
-
-
 class SearchRunner:
     def __init__(self, cfg: RootConfig, make_expander: ExpanderFactory, rewards: RewardSwitch,
                  default_max_steps: int | None = None, on_done: DoneHook | None = None) -> None:
@@ -98,7 +65,6 @@ class SearchRunner:
         self.counters = SearchCounters()
         self.tokens_out = 0
         self._slots = asyncio.Semaphore(cfg.search.max_concurrent_tasks)
-        self._hash = config_hash(cfg)
         self._versions = library_versions()
 
     @asynccontextmanager
@@ -121,7 +87,9 @@ class SearchRunner:
     async def run(self, req: SearchRequest, task: Task, sink: ProgressSink | None = None
                   ) -> SearchResponse:
         """Search `task` as `req` asks; raises CancelledError / SearchTimeout, never leaks envs."""
-        ctx = strategy_context(self.cfg, req, self.default_max_steps)
+        effective = effective_config(self.cfg, req, self.default_max_steps)
+        ctx = StrategyContext.from_config(effective)
+        stamp = config_hash(effective)  # the result says what ran, not the server's defaults
         name = req.strategy.name
         arrived = time.perf_counter()  # limits.timeout_s counts the wait for a slot too
         async with self._slot(req.limits.timeout_s), self.rewards.lease() as rm:
@@ -153,13 +121,13 @@ class SearchRunner:
                 log.warning("search of %s failed: %r", task.key, exc)
                 result = SearchResult(task=task, strategy=name, budget=expander.budget,
                                       error=f"{type(exc).__name__}: {exc}",
-                                      config_hash=self._hash, versions=self._versions)
+                                      config_hash=stamp, versions=self._versions)
             else:
                 self.counters.finished += 1
                 keep_tree = req.include_tree and found.nodes is not None
                 result = SearchResult(task=task, strategy=name, best=found.best,
                                       candidates=found.candidates, budget=expander.budget,
-                                      config_hash=self._hash, versions=self._versions,
+                                      config_hash=stamp, versions=self._versions,
                                       nodes=found.nodes if keep_tree else None)
             finally:
                 leaked = await release_shielded(expander)

@@ -43,25 +43,36 @@ class GreedyParams(_Request):
     name: Literal["greedy"] = "greedy"
 
 
+# Strategy fields are overlays: one left out takes the server's config value (search.<name>.*,
+# see serve/overlay.py), and the config's own models validate what a request sets.
 class BestOfNParams(_Request):
     name: Literal["best_of_n"]
-    n: int = Field(4, ge=1, description="Independent sampled trajectories.")
-    aggregate: ScoreAggregate = Field(
-        ScoreAggregate.last, description="How step scores rank a trajectory."
-    )
+    n: int | None = Field(
+        None, ge=1, description="Independent sampled trajectories; default: search.best_of_n.n.")
+    aggregate: ScoreAggregate | None = Field(
+        None, description="How step scores rank a trajectory; default: "
+        "search.best_of_n.aggregate.")
 
 
 class BeamParams(_Request):
     name: Literal["beam"]
-    width: int = Field(2, ge=1, description="W1: states kept after every step.")
-    expansions: int = Field(2, ge=1, description="W2: actions sampled per kept state.")
+    width: int | None = Field(
+        None, ge=1, description="W1: states kept after every step; default: search.beam.width.")
+    expansions: int | None = Field(
+        None, ge=1, description="W2: actions sampled per kept state; default: "
+        "search.beam.expansions.")
 
 
 class MCTSParams(_Request):
     name: Literal["mcts"]
-    iterations: int = Field(16, ge=1, description="Selection-expansion-simulation rounds.")
-    expansions: int = Field(3, ge=1, description="Actions sampled per expanded node.")
-    exploration: float = Field(1.0, ge=0.0, le=100.0, description="UCB exploration constant.")
+    iterations: int | None = Field(
+        None, ge=1, description="Selection-expansion-simulation rounds; default: "
+        "search.mcts.iterations.")
+    expansions: int | None = Field(
+        None, ge=1, description="Actions sampled per expanded node; default: "
+        "search.mcts.expansions.")
+    exploration: float | None = Field(
+        None, ge=0.0, description="UCB exploration constant; default: search.mcts.exploration.")
 
 
 StrategyParams = Annotated[

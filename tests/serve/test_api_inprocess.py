@@ -504,3 +504,57 @@ def test_validation_errors_with_unencodable_input_still_render() -> None:
     reply = asyncio.run(validation_error_reply(None, exc))  # type: ignore[arg-type]
     detail = json.loads(reply.body)["detail"]
     assert detail[0]["input"] == "nan" and detail[1]["input"] == "\\ud800"
+
+
+# ------------------------------------------------- request parameters overlay the config
+def _served(cfg: Any, body: dict) -> httpx.Response:
+    """A request to a server whose search config is `cfg`'s, caps LIMITS."""
+    service, _ = fake_service(World(), cfg=cfg)
+    settings = IngressSettings("value", 4096, None, LIMITS, search=cfg.search)
+    api = create_api(service, settings)
+
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=api)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            return await client.post("/v1/search", json=body)
+
+    return asyncio.run(go())
+
+
+def test_beam_sizes_a_request_leaves_out_come_from_the_servers_config() -> None:
+    narrow = fake_config(search__beam__width=3, search__beam__expansions=1)
+    implicit = _served(narrow, {"task": MAZE_TASK, "strategy": {"name": "beam"}}).json()
+    explicit = _served(narrow, {"task": MAZE_TASK, "strategy": {
+        "name": "beam", "width": 3, "expansions": 1}}).json()
+    default = _served(fake_config(), {"task": MAZE_TASK, "strategy": {"name": "beam"}}).json()
+    # the root samples W1*W2 actions, every later step W2 per kept state: 3 + 3 + 3 actions
+    # for a 3x1 beam, 4 + 4 + 4 for the default 2x2 one (the fake counts one token an action)
+    assert implicit["result"]["budget"]["policy_tokens_out"] == 9
+    assert explicit["result"]["budget"] == {**implicit["result"]["budget"],
+                                            "wall_time_s": explicit["result"]["budget"][
+                                                "wall_time_s"]}
+    assert default["result"]["budget"]["policy_tokens_out"] == 12
+    assert implicit["result"]["config_hash"] == explicit["result"]["config_hash"]
+
+
+def test_caps_apply_to_sizes_the_request_leaves_to_the_config() -> None:
+    wide = fake_config(search__beam__width=3, search__beam__expansions=3)  # 9 cells > 6
+    r = _served(wide, {"task": MAZE_TASK, "strategy": {"name": "beam"}})
+    assert _locs(r) == [["body", "strategy", "width"]]
+    assert "3*3=9" in r.text
+
+
+def test_a_served_result_is_stamped_with_its_effective_config() -> None:
+    from agentrm_ray.config import config_hash
+    from agentrm_ray.serve.overlay import effective_config
+
+    cfg = fake_config()
+    body = {"task": MAZE_TASK, "strategy": {"name": "best_of_n", "n": 3}, "temperature": 0.5,
+            "seed": 7}
+    stamped = _served(cfg, body).json()["result"]["config_hash"]
+    effective = effective_config(cfg, SearchRequest.model_validate(body), cfg.tasks.max_steps)
+    assert effective.search.best_of_n.n == 3 and effective.policy.sampling.temperature == 0.5
+    assert effective.seed == 7 and effective.search.strategy.value == "best_of_n"
+    assert stamped == config_hash(effective) != config_hash(cfg)
+    other = _served(cfg, {**body, "strategy": {"name": "best_of_n", "n": 2}}).json()
+    assert other["result"]["config_hash"] != stamped

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from agentrm_ray.config.models import SearchConfig
+from agentrm_ray.config.models import RootConfig, SearchConfig
 from agentrm_ray.search.expander import Expander, Proposal, SearchState
 from agentrm_ray.seeding import stable_seed
 from agentrm_ray.types import Candidate, Node, Task, Trajectory
@@ -20,6 +20,13 @@ class StrategyContext:
     max_steps: int
     temperature: float
     seed: int
+
+    @classmethod
+    def from_config(cls, cfg: RootConfig) -> StrategyContext:
+        """A run's context, or a served request's from its effective config (serve/overlay.py):
+        one mapping from config to knobs for both."""
+        return cls(search=cfg.search, max_steps=cfg.tasks.max_steps,
+                   temperature=cfg.policy.sampling.temperature, seed=cfg.seed)
 
     def seed_for(self, task: Task, *where: object) -> int:
         return stable_seed(self.seed, task.key, *where)
