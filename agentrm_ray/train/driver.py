@@ -221,8 +221,8 @@ def _fit(spec: TrainSpec, dataset: TrainingSet, output: Path, max_failures: int)
     from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchTrainer
 
-    from agentrm_ray.train.loop import train_loop_per_worker
     from agentrm_ray.train.rendezvous import LoopbackStoreTorchConfig
+    from agentrm_ray.train.worker_loop import train_loop_per_worker
 
     train_rows, val_rows = _worker_rows(dataset)
     resources: dict[str, float] = {"CPU": spec.cpus_per_worker}

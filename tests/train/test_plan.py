@@ -166,8 +166,8 @@ class _CheckpointDir:
 
 
 def test_resume_refuses_a_checkpoint_of_another_run_before_unpickling(tmp_path) -> None:
-    from agentrm_ray.train.loop import ResumeMismatchError, _restore
     from agentrm_ray.train.state import TrainerState
+    from agentrm_ray.train.worker_loop import ResumeMismatchError, _restore
 
     TrainerState("rm-explicit", 8, 1, 2, global_step=4, run_id="someone-else").write(tmp_path)
     fresh = TrainerState("rm-explicit", 8, 1, 2, run_id="this-run")

@@ -4,36 +4,36 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from agentrm_ray.actors.policy.backends.base import BackendSettings, PolicyBackend
+from agentrm_ray.actors.policy.backends.base import BackendSettings, GenerationBackend
 
 
-def _hf() -> type[PolicyBackend]:
+def _hf() -> type[GenerationBackend]:
     from agentrm_ray.actors.policy.backends.hf import HFBackend
 
     return HFBackend
 
 
-def _vllm() -> type[PolicyBackend]:
+def _vllm() -> type[GenerationBackend]:
     from agentrm_ray.actors.policy.backends.vllm_backend import VLLMBackend
 
     return VLLMBackend
 
 
-def _openai() -> type[PolicyBackend]:
+def _openai() -> type[GenerationBackend]:
     from agentrm_ray.actors.policy.backends.openai_backend import OpenAIBackend
 
     return OpenAIBackend
 
 
 # Imported lazily: vllm is heavy and absent on machines that use another backend.
-BACKENDS: dict[str, Callable[[], type[PolicyBackend]]] = {
+BACKENDS: dict[str, Callable[[], type[GenerationBackend]]] = {
     "hf": _hf,
     "vllm": _vllm,
     "openai": _openai,
 }
 
 
-def backend_class(name: str) -> type[PolicyBackend]:
+def backend_class(name: str) -> type[GenerationBackend]:
     try:
         return BACKENDS[name]()
     except KeyError:
@@ -42,4 +42,4 @@ def backend_class(name: str) -> type[PolicyBackend]:
         ) from None
 
 
-__all__ = ["BACKENDS", "BackendSettings", "PolicyBackend", "backend_class"]
+__all__ = ["BACKENDS", "BackendSettings", "GenerationBackend", "backend_class"]

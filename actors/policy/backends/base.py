@@ -31,7 +31,7 @@ class BackendSettings:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class PolicyBackend(ABC):
+class GenerationBackend(ABC):
     """Serves single requests; batching concurrent requests is the backend's own business."""
 
     def __init__(self, settings: BackendSettings) -> None:

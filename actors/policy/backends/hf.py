@@ -17,7 +17,7 @@ from typing import Any
 from agentrm_ray.actors.batching import MicroBatcher
 from agentrm_ray.actors.device import actor_device
 from agentrm_ray.actors.policy.api import GenerationRequest, GenerationResult, Sample
-from agentrm_ray.actors.policy.backends.base import PolicyBackend, cut_at_stop, render_prompt
+from agentrm_ray.actors.policy.backends.base import GenerationBackend, cut_at_stop, render_prompt
 from agentrm_ray.models.precision import torch_dtype
 
 
@@ -35,7 +35,7 @@ class _Row:
     finish: str | None = None
 
 
-class HFBackend(PolicyBackend):
+class HFBackend(GenerationBackend):
     async def start(self) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         import torch

@@ -15,7 +15,7 @@ from agentrm_ray.actors.policy.api import (
     RequestError,
     Sample,
 )
-from agentrm_ray.actors.policy.backends.base import PolicyBackend
+from agentrm_ray.actors.policy.backends.base import GenerationBackend
 from agentrm_ray.errors import AgentRMError
 
 
@@ -23,7 +23,7 @@ class EndpointError(AgentRMError):
     """The endpoint could not be reached or kept failing after the configured retries."""
 
 
-class OpenAIBackend(PolicyBackend):
+class OpenAIBackend(GenerationBackend):
     async def start(self) -> None:
         s = self.settings
         if not s.base_url:

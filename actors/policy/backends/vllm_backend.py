@@ -13,7 +13,11 @@ from typing import Any
 
 from agentrm_ray.actors.lifeline import bind_children_to_this_process
 from agentrm_ray.actors.policy.api import GenerationRequest, GenerationResult, Sample
-from agentrm_ray.actors.policy.backends.base import BackendSettings, PolicyBackend, render_prompt
+from agentrm_ray.actors.policy.backends.base import (
+    BackendSettings,
+    GenerationBackend,
+    render_prompt,
+)
 from agentrm_ray.models.precision import resolve_dtype
 
 # CPU engines: a small KV cache is plenty for the small models this runs on a laptop, and
@@ -51,7 +55,7 @@ def engine_arguments(s: BackendSettings) -> dict[str, Any]:
     }
 
 
-class VLLMBackend(PolicyBackend):
+class VLLMBackend(GenerationBackend):
     async def start(self) -> None:
         set_engine_env()
         from vllm import AsyncEngineArgs, AsyncLLMEngine
