@@ -6,7 +6,7 @@ import errno
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -80,7 +80,11 @@ def describe_os_error(exc: OSError) -> str:
     return message
 
 
-def resolve_config(config: str | None, overrides: list[str] | None) -> RootConfig:
-    """Load the config the user named (or the default) with their overrides applied."""
-    return load_config(Path(config) if config and Path(config).is_file() else config, overrides)
+def resolve_config(config: str | None, overrides: list[str] | None,
+                   options: dict[str, Any] | None = None) -> RootConfig:
+    """Load the config the user named (or the default) with their `--set` overrides, then the
+    command's own options (dotted key -> typed value; None: not given) applied."""
+    updates = {key: value for key, value in (options or {}).items() if value is not None}
+    return load_config(Path(config) if config and Path(config).is_file() else config, overrides,
+                       updates)
 

@@ -41,11 +41,9 @@ def collect(
     from agentrm_ray.cli.run_cmd import search_suite
     from agentrm_ray.loop.stages import collect_config
 
-    overrides = list(set_ or [])
-    if address is not None:
-        overrides.append(f"ray.address={address}")
     with user_errors():
-        cfg = collect_config(resolve_config(config, overrides), output_dir=output,
+        cfg = collect_config(resolve_config(config, set_, {"ray.address": address}),
+                             output_dir=output,
                              tasks_per_family=tasks_per_family)
     families = ", ".join(cfg.tasks.families or [])
     search_suite(cfg, force, "collect (mcts)", f"held-in train task(s) ({families})")
@@ -77,11 +75,8 @@ def quickstart(
     from agentrm_ray.cli.library_output import library_output_to
     from agentrm_ray.loop.quickstart import run_quickstart
 
-    overrides = list(set_ or [])
-    if output is not None:
-        overrides.append(f"output.dir={output}")
     with user_errors():
-        cfg = resolve_config(config or "quickstart", overrides)
+        cfg = resolve_config(config or "quickstart", set_, {"output.dir": output})
     log = Path(cfg.output.dir) / "logs" / "quickstart.log"
     if not verbose:
         stdout.print(f"library logs (Ray, Ray Train, DeepSpeed, vLLM): {log}")

@@ -35,15 +35,9 @@ def run(
     Rerunning the same command resumes: finished tasks are skipped. Prints a summary table
     per family and split (success, progress, cost) and writes summary.json / summary.md.
     """
-    overrides = list(set_ or [])
-    if strategy is not None:
-        overrides.append(f"search.strategy={strategy.value}")
-    if output is not None:
-        overrides.append(f"output.dir={output}")
-    if address is not None:
-        overrides.append(f"ray.address={address}")
     with user_errors():
-        cfg = resolve_config(config, overrides)
+        cfg = resolve_config(config, set_, {
+            "search.strategy": strategy, "output.dir": output, "ray.address": address})
     search_suite(cfg, force, cfg.search.strategy.value)
 
 

@@ -43,17 +43,10 @@ def serve(
     from agentrm_ray.serve.auth import check_exposure, load_admin_token, load_token, token_digest
     from agentrm_ray.serve.service import serving_stack
 
-    overrides = list(set_ or [])
-    if host is not None:
-        overrides.append(f"serve.host={host}")
-    if port is not None:
-        overrides.append(f"serve.port={port}")
-    if address is not None:
-        overrides.append(f"ray.address={address}")
-    if allow_unauthenticated:
-        overrides.append("serve.allow_unauthenticated=true")
     with user_errors():
-        cfg = resolve_config(config, overrides)
+        cfg = resolve_config(config, set_, {
+            "serve.host": host, "serve.port": port, "ray.address": address,
+            "serve.allow_unauthenticated": True if allow_unauthenticated else None})
         token = load_token(cfg.serve, auth_token_file)
         digest = token_digest(token) if token else None
         check_exposure(cfg.serve, digest)  # before any model loads or Ray starts

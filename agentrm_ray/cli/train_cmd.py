@@ -125,10 +125,10 @@ def demos(
 
 # --------------------------------------------------------------------------- train
 def train(
-    kind: Annotated[TrainKind, typer.Argument(
+    kind: Annotated[TrainKind | None, typer.Argument(
         help="rm-explicit (value head, MSE on MCTS values), rm-implicit (beta*log "
-        "pi/pi_ref from outcomes) or policy-sft (oracle demonstrations).",
-        show_default=False)],
+        "pi/pi_ref from outcomes) or policy-sft (oracle demonstrations). Default: the "
+        "config's train.kind.", show_default=False)] = None,
     config: ConfigOption = None,
     set_: SetOption = None,
     dataset: Annotated[str | None, typer.Option(
@@ -157,15 +157,12 @@ def train(
     from agentrm_ray.runtime import ray_session
     from agentrm_ray.train import plan_training, run_training
 
-    overrides = [*(set_ or []), f"train.kind={kind.value}"]
-    if address is not None:
-        overrides.append(f"ray.address={address}")
     with user_errors():
-        cfg = resolve_config(config, overrides)
+        cfg = resolve_config(config, set_, {"train.kind": kind, "ray.address": address})
         _prepare_base_model(cfg.train.base_model or cfg.policy.model)
-        plan = plan_training(cfg, kind, dataset, output, fresh=fresh)
+        plan = plan_training(cfg, None, dataset, output, fresh=fresh)  # kind: cfg.train.kind
     stdout.print(
-        f"{kind.value}: {len(plan.dataset.train)} train / {len(plan.dataset.val)} val rows, "
+        f"{plan.kind.value}: {len(plan.dataset.train)} train / {len(plan.dataset.val)} val rows, "
         f"{plan.total_steps} steps on {plan.spec.num_workers} worker(s), "
         f"ZeRO-{plan.spec.zero_stage}, {plan.spec.precision} -> {plan.output}"
     )

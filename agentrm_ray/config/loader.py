@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -80,10 +81,12 @@ def validate_config(data: dict[str, Any], label: str | None = None) -> RootConfi
     return cfg
 
 
-def load_config(source: str | Path | None = None, overrides: list[str] | None = None) -> RootConfig:
-    """Load, override and validate a config. `source` is a path, a bundled name or None."""
+def load_config(source: str | Path | None = None, overrides: list[str] | None = None,
+                updates: Mapping[str, Any] | None = None) -> RootConfig:
+    """Load, override and validate a config. `source` is a path, a bundled name or None;
+    `overrides` are `--set` strings, `updates` typed values by dotted key (they win)."""
     text, label = read_config_text(source)
-    data = apply_overrides(parse_yaml(text, label), list(overrides or []))
+    data = apply_overrides(parse_yaml(text, label), list(overrides or []), updates)
     return validate_config(data, label)
 
 

@@ -261,7 +261,9 @@ class Precision(str, Enum):
 
 
 class TrainConfig(_Section):
-    kind: TrainKind = Field(TrainKind.rm_explicit, description="What `train` fine-tunes.")
+    kind: TrainKind = Field(
+        TrainKind.rm_explicit,
+        description="What `agentrm-ray train` fine-tunes when its KIND argument is left out.")
     dataset: str | None = Field(
         None, description="Training set (Parquet directory); default: <output.dir>/data/<kind>."
     )

@@ -98,7 +98,7 @@ class TrainPlan:
 
 def plan_training(
     cfg: RootConfig,
-    kind: TrainKind | str,
+    kind: TrainKind | str | None,
     dataset_dir: str | Path | None = None,
     output_dir: str | Path | None = None,
     *,
@@ -112,7 +112,7 @@ def plan_training(
     """
     from agentrm_ray.models import resolve_model
 
-    kind = TrainKind(kind)
+    kind = cfg.train.kind if kind is None else TrainKind(kind)
     dataset = load_dataset(dataset_dir or default_dataset_dir(cfg, kind), kind.value)
     base = str(resolve_model(cfg.train.base_model or cfg.policy.model, field="train.base_model"))
     spec = build_spec(

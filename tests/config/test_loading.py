@@ -170,3 +170,16 @@ def test_config_hash_counts_only_the_strategy_s_own_settings() -> None:
     assert config_hash(beam) != config_hash(
         load_config(overrides=["search.strategy=beam", "search.beam.width=7"]))
     assert config_hash(beam) != config_hash(load_config(overrides=["search.strategy=mcts"]))
+
+
+def test_typed_updates_are_set_as_they_are_and_win_over_set_strings() -> None:
+    # An output directory named like a YAML keyword stays a directory name.
+    for name in ("null", "on", "123", "a: b"):
+        assert load_config(updates={"output.dir": name}).output.dir == name
+    with pytest.raises(ConfigError, match="output.dir"):
+        load_config(overrides=["output.dir=on"])  # the --set spelling parses YAML: a bool
+    cfg = load_config(overrides=["search.strategy=beam"],
+                      updates={"search.strategy": SearchStrategy.greedy})
+    assert cfg.search.strategy is SearchStrategy.greedy
+    with pytest.raises(ConfigError, match="search.beam.width"):
+        load_config(updates={"search.beam.width": 0})  # still validated

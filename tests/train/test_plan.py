@@ -174,3 +174,12 @@ def test_resume_refuses_a_checkpoint_of_another_run_before_unpickling(tmp_path) 
     engine = None  # never reached: DeepSpeed's load (which unpickles) must not be called
     with pytest.raises(ResumeMismatchError, match="not written by this output directory's run"):
         _restore(engine, _CheckpointDir(tmp_path), spec=None, fresh=fresh)
+
+
+def test_train_kind_in_the_config_is_what_a_plan_without_a_kind_trains(tiny_model, data,
+                                                                        tmp_path) -> None:
+    cfg = cfg_for(tiny_model, "train.kind=rm-implicit")
+    plan = plan_training(cfg, None, data["rm-implicit"], tmp_path / "out")
+    assert plan.kind is TrainKind.rm_implicit and plan.spec.kind == "rm-implicit"
+    explicit = plan_training(cfg, "rm-explicit", data["rm-explicit"], tmp_path / "out2")
+    assert explicit.kind is TrainKind.rm_explicit  # a kind given wins over the config's
