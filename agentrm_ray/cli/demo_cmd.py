@@ -15,7 +15,6 @@ from rich.table import Table
 
 from agentrm_ray.cli.common import ConfigOption, SetOption, resolve_config, stdout, user_errors
 from agentrm_ray.config.models import SearchStrategy
-from agentrm_ray.durable import read_json
 
 STRATEGIES = ("greedy", "best_of_n", "beam")
 
@@ -79,8 +78,8 @@ def demo(config: ConfigOption = None, set_: SetOption = None) -> None:
 
         results = asyncio.run(all_runs())
     for strategy in STRATEGIES:
-        write_run_summary(stores[strategy], results[strategy], selected.held_in, strategy)
-        summaries[strategy] = read_json(stores[strategy].root / "summary.json")
+        summaries[strategy] = write_run_summary(stores[strategy], results[strategy],
+                                                selected.held_in, strategy).summary
     stdout.print(_comparison(summaries))
     typer.echo(
         f"runs written under {base.output.dir}/ ; compare any runs with "

@@ -61,7 +61,7 @@ def search_suite(cfg: RootConfig, force: bool, title: str, tasks_label: str = "t
                  f"-> {store.root}")
     with user_errors(), ray_session(cfg.ray):
         results = asyncio.run(run_with_progress(cfg, stack, store, selected.tasks, stdout))
-    typer.echo(write_run_summary(store, results, selected.held_in, title))
+    typer.echo(write_run_summary(store, results, selected.held_in, title).table)
     failed = [r for r in results if r.failed]
     if failed:
         stdout.print(

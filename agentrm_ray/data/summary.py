@@ -9,7 +9,7 @@ failures through `format_cell`, never as 0% success.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from agentrm_ray.types import Budget, SearchResult
 
@@ -116,10 +116,17 @@ def _fmt(column: str, value: float | None) -> str:
     return f"{value:g}"
 
 
+class WrittenSummary(NamedTuple):
+    """What `write_run_summary` wrote: callers use it instead of reading summary.json back."""
+
+    summary: dict[str, Any]  # summary.json's content
+    table: str  # summary.md's content
+
+
 def write_run_summary(store: RunStore, results: list[SearchResult], held_in: dict[str, bool],
-                      title: str) -> str:
-    """Write summary.json/summary.md of a run; return the markdown table."""
+                      title: str) -> WrittenSummary:
+    """Write summary.json/summary.md of a run; return both."""
     summary = summarize(results, held_in)
     table = markdown_table(summary, f"{title} ({store.config_hash})")
     store.write_summary(summary, table)
-    return table
+    return WrittenSummary(summary, table)

@@ -91,7 +91,7 @@ def run_quickstart(cfg: RootConfig, say: Say) -> QuickstartResult:
     with times.timed("scaling report", say):
         extra["scaling"] = stages.scaling_stage(layout, evals, say)
     times.seconds["total"] = round(time.perf_counter() - started, 1)
-    cells = load_cells(evals.runs)
+    cells = load_cells(evals.summaries)
     extra.update({
         "seconds": times.seconds,
         "models": {"policy": policy, "explicit_rm": explicit["model"],

@@ -265,6 +265,7 @@ def largest_node_cpus() -> int:
 class EvalRuns:
     runs: dict[LoopColumn, Path]  # each column's run directory
     reranked_from: dict[LoopColumn, LoopColumn]  # column -> the BoN column it re-ranked
+    summaries: dict[LoopColumn, dict[str, Any]]  # each column's summary.json, as written
 
 
 async def eval_stage(cfg: RootConfig, layout: LoopLayout, models: LoopModels,
@@ -288,14 +289,15 @@ async def eval_stage(cfg: RootConfig, layout: LoopLayout, models: LoopModels,
     source = sample_source(columns, configs, cfg.quickstart.share_best_of_n_samples)
     rerankers = {c for c in columns if source is not None and c is not source
                  and configs[c].search.strategy is configs[source].search.strategy}
-    pending, stores = [], {}
+    pending, stores, summaries = [], {}, {}
     for column in columns:
         stores[column], done = open_run(configs[column], selected.tasks)
         if done is None:
             pending.append(column)
         else:
             say(f"  cached: {column.value}")
-            write_run_summary(stores[column], done, selected.held_in, column.value)
+            summaries[column] = write_run_summary(stores[column], done, selected.held_in,
+                                                  column.value).summary
     searching = [c for c in pending if c not in rerankers]
     if searching:
         stack = SearchStack(configs[searching[0]])
@@ -305,7 +307,8 @@ async def eval_stage(cfg: RootConfig, layout: LoopLayout, models: LoopModels,
                 await stack.use_reward(configs[column])
                 results = await run_with_progress(configs[column], stack, stores[column],
                                                   selected.tasks, start_stack=False)
-                write_run_summary(stores[column], results, selected.held_in, column.value)
+                summaries[column] = write_run_summary(stores[column], results,
+                                                      selected.held_in, column.value).summary
         finally:
             await stack.shutdown()
     reranking = [c for c in pending if c in rerankers]
@@ -318,9 +321,11 @@ async def eval_stage(cfg: RootConfig, layout: LoopLayout, models: LoopModels,
         run_cfg = configs[column]
         async with started_scorer(run_cfg, threads=largest_node_cpus()) as scorer:
             results = await rescore_with_progress(run_cfg, scorer, stores[column], sampled)
-        write_run_summary(stores[column], results, selected.held_in, column.value)
+        summaries[column] = write_run_summary(stores[column], results, selected.held_in,
+                                              column.value).summary
     return EvalRuns(runs={c: Path(configs[c].output.dir) for c in columns},
-                    reranked_from={c: source for c in rerankers})
+                    reranked_from={c: source for c in rerankers},
+                    summaries={c: summaries[c] for c in columns})
 
 
 def scaling_stage(layout: LoopLayout, evals: EvalRuns, say: Say) -> dict[str, Any] | None:

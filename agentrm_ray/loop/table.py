@@ -12,17 +12,18 @@ from typing import Any
 
 from agentrm_ray.config.models import LoopColumn
 from agentrm_ray.data.summary import format_cell
-from agentrm_ray.durable import atomic_write_text, read_json
+from agentrm_ray.durable import atomic_write_text
 from agentrm_ray.loop.columns import COLUMNS
 
 SPLITS = ("held-in/test", "held-out/test")
 
 
-def load_cells(runs: dict[LoopColumn, Path]) -> dict[str, dict[str, dict[str, float]]]:
-    """{split: {column: metrics}} from each column's summary.json (absent -> not in the dict)."""
+def load_cells(summaries: dict[LoopColumn, dict[str, Any]]
+               ) -> dict[str, dict[str, dict[str, float]]]:
+    """{split: {column: metrics}} from each column's run summary (absent -> not in the dict)."""
     cells: dict[str, dict[str, dict[str, float]]] = {split: {} for split in SPLITS}
-    for column, run_dir in runs.items():
-        groups = read_json(run_dir / "summary.json")["groups"]
+    for column, summary in summaries.items():
+        groups = summary["groups"]
         for split in SPLITS:
             if split in groups:
                 cells[split][column.value] = groups[split]

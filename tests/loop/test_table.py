@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from agentrm_ray.config import load_config
 from agentrm_ray.config.models import LoopColumn
@@ -27,11 +28,13 @@ def _result(family: str, i: int, outcome: tuple[bool, float] | None) -> SearchRe
 
 
 def _run(run: Path, held_in: list[tuple[bool, float] | None],
-         held_out: list[tuple[bool, float] | None]) -> Path:
+         held_out: list[tuple[bool, float] | None]) -> dict[str, Any]:
+    """A column's summary, as the run writes it (and returns it)."""
     results = [_result("webshop", i, o) for i, o in enumerate(held_in)]
     results += [_result("maze", i, o) for i, o in enumerate(held_out)]
-    write_run_summary(RunStore.open(run, load_config()), results, HELD_IN, run.name)
-    return run
+    written = write_run_summary(RunStore.open(run, load_config()), results, HELD_IN, run.name)
+    assert json.loads((run / "summary.json").read_text()) == written.summary
+    return written.summary
 
 
 WIN, LOSS = (True, 1.0), (False, 0.0)
