@@ -45,17 +45,17 @@ def label(
     """
     from dataclasses import asdict
 
-    from agentrm_ray.data.labelling import LabelOptions, label_run, run_manifest
+    from agentrm_ray.data.datasets import DatasetError
+    from agentrm_ray.data.labelling import LabelOptions, label_run
+    from agentrm_ray.data.results import read_manifest
 
     with user_errors():
         run_dir = Path(run)
-        config = run_manifest(run_dir).get("config", {})
+        config = read_manifest(run_dir, DatasetError).config
         options = LabelOptions(
-            min_visits=min_visits
-            if min_visits is not None
-            else int(config.get("search", {}).get("mcts", {}).get("min_visits", 2)),
+            min_visits=min_visits if min_visits is not None else config.search.mcts.min_visits,
             val_fraction=val_fraction,
-            seed=seed if seed is not None else int(config.get("seed", 0)),
+            seed=seed if seed is not None else config.seed,
             implicit_label=implicit_label,
         )
         report = label_run(run_dir, Path(output) if output else run_dir / "data", options)

@@ -28,9 +28,8 @@ from agentrm_ray.data.datasets import (
     DatasetError,
     write_dataset,
 )
-from agentrm_ray.data.results import MANIFEST, RESULTS, RunStore
+from agentrm_ray.data.results import RESULTS, RunStore, read_manifest
 from agentrm_ray.data.splits import task_group, validation_tasks
-from agentrm_ray.durable import read_json
 from agentrm_ray.prompting import rm_header, rm_step_text, rm_text, step_turn
 from agentrm_ray.types import Node, SearchResult, Step, Trajectory
 
@@ -333,17 +332,6 @@ class LabelReport:
     growth: list[dict[str, int]] = field(default_factory=list)  # label counts by trees
 
 
-def run_manifest(run_dir: Path) -> dict[str, Any]:
-    """The run's manifest (config hash and config); a clear error if this is not a run dir."""
-    path = run_dir / MANIFEST
-    if not path.is_file():
-        raise DatasetError(
-            f"{str(run_dir)!r} is not a run directory (no {MANIFEST}); pass the output "
-            "directory of `agentrm-ray run`"
-        )
-    return read_json(path)
-
-
 def label_run(
     run_dir: str | Path,
     output_root: str | Path,
@@ -356,21 +344,18 @@ def label_run(
     out empty is skipped (with the reason) unless both are empty, which is an error.
     """
     run_dir = Path(run_dir)
-    manifest = run_manifest(run_dir)
-    config = manifest.get("config", {})
+    manifest = read_manifest(run_dir, DatasetError)
     if options is None:
-        options = LabelOptions(
-            min_visits=int(config.get("search", {}).get("mcts", {}).get("min_visits", 2)),
-            seed=int(config.get("seed", 0)),
-        )
-    results = RunStore(run_dir, manifest.get("config_hash", "")).load_results()
+        options = LabelOptions(min_visits=manifest.config.search.mcts.min_visits,
+                               seed=manifest.config.seed)
+    results = RunStore(run_dir, manifest.config_hash).load_results()
     if not results:
         raise DatasetError(f"{str(run_dir / RESULTS)!r} holds no results: nothing to label")
     sets = label_results(results, options, instruction_for)
     stats = sets.stats
     meta = {
         "source_run": str(run_dir.resolve()),
-        "source_config_hash": manifest.get("config_hash", ""),
+        "source_config_hash": manifest.config_hash,
         "options": asdict(options),
         "stats": asdict(stats),
     }

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agentrm_ray.config.models import SearchStrategy
+from agentrm_ray.data.results import read_manifest
 from agentrm_ray.durable import read_json
 from agentrm_ray.errors import AgentRMError
 
@@ -22,26 +22,14 @@ class LoadedRun:
 
 def load_run(path: str | Path) -> LoadedRun:
     path = Path(path)
-    manifest, summary = path / "manifest.json", path / "summary.json"
-    if not manifest.is_file() or not summary.is_file():
+    if not (path / "summary.json").is_file():
         raise AgentRMError(
             f"{path} is not a finished run (needs manifest.json and summary.json;"
             " run `agentrm-ray run` to completion first)"
         )
-    config = read_json(manifest)["config"]
-    search = config["search"]
-    strategy = search["strategy"]
-    if strategy == "best_of_n":
-        knob, label = search["best_of_n"]["n"], f"best_of_n N={search['best_of_n']['n']}"
-    elif strategy == "beam":
-        w1, w2 = search["beam"]["width"], search["beam"]["expansions"]
-        knob, label = w1 * w2, f"beam {w1}x{w2}"
-    else:
-        knob, label = 1, strategy
-    reward = config["reward"]["method"]
-    if SearchStrategy(strategy).ranks_states:
-        label += f" ({reward})"
-    return LoadedRun(path, label, strategy, float(knob), read_json(summary))
+    manifest = read_manifest(path)
+    return LoadedRun(path, manifest.label(), manifest.config.search.strategy.value,
+                     float(manifest.samples_per_task_step), read_json(path / "summary.json"))
 
 
 def plot_scaling(runs: list[LoadedRun], out: str | Path, key: str = "all/test") -> None:

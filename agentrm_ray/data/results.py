@@ -21,12 +21,15 @@ import os
 import socket
 import sys
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from agentrm_ray.config import RootConfig, config_hash
+from agentrm_ray.config.models import SearchStrategy
 from agentrm_ray.durable import atomic_write_text, read_json
 from agentrm_ray.errors import AgentRMError
 from agentrm_ray.types import SearchResult
@@ -42,6 +45,63 @@ log = logging.getLogger(__name__)
 
 class OutputDirError(AgentRMError):
     """The output directory belongs to another run."""
+
+
+class NotARunError(AgentRMError):
+    """A directory given as a run directory has no (readable) run manifest."""
+
+
+@dataclass(frozen=True)
+class RunManifest:
+    """A run directory's manifest.json, typed: what every reader of a finished run needs."""
+
+    root: Path
+    config_hash: str
+    config: RootConfig
+    versions: dict[str, str]
+    created: str
+
+    @property
+    def samples_per_task_step(self) -> int:
+        """What the strategy samples: N for Best-of-N, W1*W2 for beam, else 1 (its x value on
+        a scaling plot)."""
+        search = self.config.search
+        if search.strategy is SearchStrategy.best_of_n:
+            return search.best_of_n.n
+        if search.strategy is SearchStrategy.beam:
+            return search.beam.width * search.beam.expansions
+        return 1
+
+    def label(self, reward_names: Mapping[str, str] | None = None) -> str:
+        """'Best-of-16 (value)', 'beam 4x4 (value)', 'greedy': how reports name the run;
+        `reward_names` renames reward methods (e.g. value -> explicit RM)."""
+        search, method = self.config.search, self.config.reward.method.value
+        if search.strategy is SearchStrategy.best_of_n:
+            label = f"Best-of-{search.best_of_n.n}"
+        elif search.strategy is SearchStrategy.beam:
+            label = f"beam {search.beam.width}x{search.beam.expansions}"
+        else:
+            return search.strategy.value
+        return f"{label} ({(reward_names or {}).get(method, method)})"
+
+
+def read_manifest(root: str | Path, error: type[AgentRMError] = NotARunError) -> RunManifest:
+    """The typed manifest of the run in `root`; `error` (the caller's own kind) when `root`
+    holds no run or its config no longer validates."""
+    root = Path(root)
+    path = root / MANIFEST
+    if not path.is_file():
+        raise error(f"{str(root)!r} is not a run directory (no {MANIFEST}); pass the output "
+                    "directory of `agentrm-ray run`")
+    data = read_json(path)
+    try:
+        config = RootConfig.model_validate(data.get("config") or {})
+    except ValidationError as exc:
+        raise error(f"{path}: its config does not validate with this version "
+                    f"({exc.error_count()} problem(s), first: {exc.errors()[0]['msg']} at "
+                    f"{'.'.join(map(str, exc.errors()[0]['loc']))})") from None
+    return RunManifest(root, str(data.get("config_hash", "")), config,
+                       dict(data.get("versions") or {}), str(data.get("created", "")))
 
 
 class RunStore:
@@ -83,6 +143,10 @@ class RunStore:
         store = cls(root, digest)
         store._lock = lock
         return store
+
+    def manifest(self) -> RunManifest:
+        """This run's manifest, typed."""
+        return read_manifest(self.root)
 
     def load_results(self) -> list[SearchResult]:
         """Every complete result line (the last one, if cut short by a kill, is skipped)."""

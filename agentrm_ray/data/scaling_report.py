@@ -20,7 +20,7 @@ import numpy as np
 from agentrm_ray.data import scaling
 from agentrm_ray.data.rm_quality import pairwise_accuracy, recovered_share
 from agentrm_ray.data.scaling import ORACLE, RANDOM, TaskCandidates
-from agentrm_ray.durable import atomic_write_text, read_json
+from agentrm_ray.durable import atomic_write_text
 from agentrm_ray.errors import AgentRMError
 from agentrm_ray.types import SearchResult
 
@@ -46,26 +46,13 @@ class RunResults:
 
 
 def read_run(path: str | Path) -> RunResults:
-    from agentrm_ray.config import RootConfig
-    from agentrm_ray.data.results import MANIFEST, RunStore
+    from agentrm_ray.data.results import RunStore, read_manifest
 
-    path = Path(path)
-    if not (path / MANIFEST).is_file():
-        raise ScalingInputError(f"{path} is not a run directory (no {MANIFEST})")
-    manifest = read_json(path / MANIFEST)
-    cfg = RootConfig.model_validate(manifest["config"])
-    strategy, reward = cfg.search.strategy.value, cfg.reward.method.value
-    if strategy == "best_of_n":
-        samples, label = cfg.search.best_of_n.n, f"Best-of-{cfg.search.best_of_n.n}"
-    elif strategy == "beam":
-        samples = cfg.search.beam.width * cfg.search.beam.expansions
-        label = f"beam {cfg.search.beam.width}x{cfg.search.beam.expansions}"
-    else:
-        samples, label = 1, strategy
-    if strategy in ("best_of_n", "beam"):
-        label += f" ({SCORER_LABELS.get(reward, reward)})"
-    results = RunStore(path, manifest["config_hash"]).load_results()
-    return RunResults(path, strategy, reward, samples, label, results)
+    manifest = read_manifest(path, ScalingInputError)
+    cfg = manifest.config
+    results = RunStore(manifest.root, manifest.config_hash).load_results()
+    return RunResults(manifest.root, cfg.search.strategy.value, cfg.reward.method.value,
+                      manifest.samples_per_task_step, manifest.label(SCORER_LABELS), results)
 
 
 def group_of(family: str) -> str:

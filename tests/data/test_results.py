@@ -160,3 +160,23 @@ def test_the_process_holding_the_lock_may_reopen_its_run(tmp_path: Path) -> None
     second = _store(tmp_path)  # the quickstart reopens a column's run within one process
     first.append(tree_result("t0"))
     assert [r.task.task_id for r in second.load_results()] == ["t0"]
+
+
+def test_the_manifest_reads_back_typed(tmp_path) -> None:
+    from agentrm_ray.data.results import NotARunError, read_manifest
+
+    cfg = load_config(overrides=["search.strategy=beam", "search.beam.width=3",
+                                 "search.beam.expansions=4", "reward.method=value"])
+    RunStore.open(tmp_path / "run", cfg)
+    manifest = RunStore(tmp_path / "run", "").manifest()
+    assert manifest.config == cfg and manifest.config_hash == config_hash(cfg)
+    assert manifest.samples_per_task_step == 12
+    assert manifest.label() == "beam 3x4 (value)"
+    assert manifest.label({"value": "explicit RM"}) == "beam 3x4 (explicit RM)"
+    with pytest.raises(NotARunError, match="is not a run directory"):
+        read_manifest(tmp_path / "nothing-here")
+    data = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    data["config"]["search"]["beam"]["width"] = 0
+    (tmp_path / "run" / "manifest.json").write_text(json.dumps(data))
+    with pytest.raises(NotARunError, match=r"does not validate .*search\.beam\.width"):
+        read_manifest(tmp_path / "run")
