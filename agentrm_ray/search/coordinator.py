@@ -1,4 +1,5 @@
-"""The search coordinator: many task searches at once, results streamed to the run store.
+"""The search coordinator: many task searches (or re-rankings) at once, results streamed to
+the run store.
 
 Every task gets its own expander (its own budget) over the shared actor pools; at most
 `search.max_concurrent_tasks` run at once, so generation requests from different tasks and
@@ -14,15 +15,17 @@ import asyncio
 import logging
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from agentrm_ray.config import RootConfig, config_hash
+from agentrm_ray.config import RootConfig
 from agentrm_ray.data.results import RunStore
 from agentrm_ray.search.expander import Expander
-from agentrm_ray.search.strategies import STRATEGIES, StrategyContext
+from agentrm_ray.search.rescore import rescore_best_of_n
+from agentrm_ray.search.scorers import Scorer
+from agentrm_ray.search.strategies import StrategyContext
+from agentrm_ray.search.task_runner import ResultStamp, failed_result, run_task
 from agentrm_ray.types import SearchResult, Task
-from agentrm_ray.versions import library_versions
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +48,15 @@ class RunProgress:
 
 
 class Coordinator:
+    """Runs jobs over a task list into a run store: searches (`run`) or re-rankings of another
+    run's samples (`rescore`). Both resume the same way: damaged records are set aside, tasks
+    already in the store are skipped, at most `concurrency` jobs run at once, and each result
+    is appended the moment it exists."""
+
     def __init__(
         self,
         cfg: RootConfig,
-        make_expander: Callable[[], Expander],
+        make_expander: Callable[[], Expander] | None,
         store: RunStore,
         on_result: Callable[[SearchResult, RunProgress], None] | None = None,
     ) -> None:
@@ -58,22 +66,38 @@ class Coordinator:
         self.on_result = on_result
         self.strategy = cfg.search.strategy.value
         self.context = StrategyContext.from_config(cfg)
-        self._hash = config_hash(cfg)
-        self._versions = library_versions()
+        self.stamp = ResultStamp.of(cfg)
+        self.keep_trees = cfg.output.save_trees or self.strategy == "mcts"
 
     async def run(self, tasks: list[Task]) -> list[SearchResult]:
         """Search every task not yet in the store; return all results of the run."""
+        return await self.run_jobs(tasks, self.search_task, self.cfg.search.max_concurrent_tasks)
+
+    async def rescore(self, sampled: list[SearchResult], scorer: Scorer,
+                      concurrency: int) -> list[SearchResult]:
+        """Re-rank a Best-of-N run's candidates with `scorer` into this store (search/rescore.py):
+        the result a Best-of-N run of this config gives on those samples."""
+        by_key = {r.task.key: r for r in sampled}
+        return await self.run_jobs(
+            [r.task for r in sampled],
+            lambda task: rescore_best_of_n(by_key[task.key], scorer, self.stamp.config_hash),
+            concurrency)
+
+    async def run_jobs(self, tasks: list[Task], job: Callable[[Task], Awaitable[SearchResult]],
+                       concurrency: int) -> list[SearchResult]:
+        """`job` for every task not yet in the store, `concurrency` at once; every result of
+        `tasks` in the store afterwards, in their order."""
         self.store.repair()
         done = self.store.done_keys()
         pending = [t for t in tasks if t.key not in done]
         progress = RunProgress(
             total=len(tasks), done=len(tasks) - len(pending), skipped=len(tasks) - len(pending)
         )
-        limit = asyncio.Semaphore(self.cfg.search.max_concurrent_tasks)
+        limit = asyncio.Semaphore(concurrency)
 
         async def one(task: Task) -> None:
             async with limit:
-                result = await self.search_task(task)
+                result = await job(task)
             self.store.append(result)
             progress.done += 1
             progress.failed += result.failed
@@ -85,17 +109,18 @@ class Coordinator:
                 self.on_result(result, progress)
 
         await asyncio.gather(*(one(t) for t in pending))
-        wanted = {t.key for t in tasks}
-        return [r for r in self.store.load_results() if r.task.key in wanted]
+        mine = {r.task.key: r for r in self.store.load_results()}
+        return [mine[t.key] for t in tasks if t.key in mine]
 
     async def search_task(self, task: Task) -> SearchResult:
-        runner = STRATEGIES[self.strategy]
+        """One task's search, retried `search.task_retries` times before it is recorded failed."""
+        if self.make_expander is None:
+            raise RuntimeError("this coordinator re-ranks; it was built without an expander")
         error = ""
         for attempt in range(self.cfg.search.task_retries + 1):
-            expander = self.make_expander()
-            start = time.perf_counter()
             try:
-                outcome = await runner(expander, task, self.context)
+                return await run_task(self.make_expander(), task, self.context, self.stamp,
+                                      keep_tree=self.keep_trees)
             except Exception as exc:  # confined to this task: record, retry, go on
                 error = f"{type(exc).__name__}: {exc}"
                 log.warning(
@@ -105,24 +130,4 @@ class Coordinator:
                     error,
                     traceback.format_exc(limit=3),
                 )
-                continue
-            expander.budget.wall_time_s = time.perf_counter() - start
-            return SearchResult(
-                task=task,
-                strategy=self.strategy,
-                best=outcome.best,
-                candidates=outcome.candidates,
-                budget=expander.budget,
-                config_hash=self._hash,
-                versions=self._versions,
-                nodes=outcome.nodes
-                if (self.cfg.output.save_trees or (outcome.nodes and self.strategy == "mcts"))
-                else None,
-            )
-        return SearchResult(
-            task=task,
-            strategy=self.strategy,
-            error=error,
-            config_hash=self._hash,
-            versions=self._versions,
-        )
+        return failed_result(task, self.strategy, error, self.stamp)

@@ -3,7 +3,6 @@ quickstart's stages share, so the loop layer needs nothing from the CLI."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -11,7 +10,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from agentrm_ray.config import RootConfig, config_hash
+from agentrm_ray.config import RootConfig
 from agentrm_ray.types import SearchResult, Task
 
 # Tasks re-ranked at once. A replica scores one batch at a time, so more calls would only queue
@@ -20,6 +19,7 @@ RESCORE_CONCURRENCY = 2
 
 if TYPE_CHECKING:
     from agentrm_ray.data.results import RunStore
+    from agentrm_ray.search.coordinator import RunProgress
     from agentrm_ray.search.scorers import Scorer
     from agentrm_ray.search.stack import SearchStack
 
@@ -85,26 +85,18 @@ async def rescore_with_progress(cfg: RootConfig, scorer: Scorer, store: RunStore
                                 ) -> list[SearchResult]:
     """Re-rank another Best-of-N run's candidates with `scorer` (`cfg`'s) into `store`.
 
-    Resumable like a search run: tasks already in the store are skipped, each re-ranked task
-    is appended at once (a scorer that raises fails the stage; a rerun resumes). Returns the
-    store's results for the sampled tasks, in their order.
+    A coordinator job like a search, so it resumes the same way: tasks already in the store
+    are skipped, each re-ranked task is appended at once (a scorer that raises fails the stage;
+    a rerun resumes). Returns the store's results for the sampled tasks, in their order.
     """
-    from agentrm_ray.search.rescore import rescore_best_of_n
+    from agentrm_ray.search.coordinator import Coordinator
 
     _repair(store, console)
-    done = store.done_keys()
-    digest = config_hash(cfg)
     label = f"{cfg.search.strategy.value} re-ranked ({cfg.reward.method.value})"
     with _bar(console, len(sampled), label) as (bar, bar_id):
-        bar.update(bar_id, completed=sum(r.task.key in done for r in sampled))
-        limit = asyncio.Semaphore(RESCORE_CONCURRENCY)
+        def on_result(result: SearchResult, progress: RunProgress) -> None:
+            bar.update(bar_id, completed=progress.done)
 
-        async def one(result: SearchResult) -> None:
-            async with limit:
-                rescored = await rescore_best_of_n(result, scorer, digest)
-            store.append(rescored)
-            bar.advance(bar_id)
-
-        await asyncio.gather(*(one(r) for r in sampled if r.task.key not in done))
-    mine = {r.task.key: r for r in store.load_results()}
-    return [mine[r.task.key] for r in sampled]
+        coordinator = Coordinator(cfg, None, store, on_result)
+        bar.update(bar_id, completed=sum(r.task.key in store.done_keys() for r in sampled))
+        return await coordinator.rescore(sampled, scorer, RESCORE_CONCURRENCY)

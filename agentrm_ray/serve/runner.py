@@ -1,10 +1,10 @@
 """Run one served search: the request's strategy and limits over the shared pools.
 
-This is the serving twin of `Coordinator.search_task`: the same strategies, the same
-`StrategyContext.from_config` and the same `SearchResult`, but the config is the request laid
-over the server's (`serve/overlay.py`, and the result carries that config's hash), the RM is the
-generation leased for this request, there are no retries (the client decides), and a
-cancelled or timed-out search releases the env sessions it still holds.
+This is the serving twin of `Coordinator.search_task`: the same `StrategyContext.from_config`
+and the same `run_task` (search/task_runner.py), but the config is the request laid over the
+server's (`serve/overlay.py`; the result carries that config's hash), the RM is the generation
+leased for this request, there are no retries (the client decides), and a cancelled or
+timed-out search releases the env sessions it still holds.
 """
 
 from __future__ import annotations
@@ -21,12 +21,13 @@ from ray.serve.exceptions import RequestCancelledError
 from agentrm_ray.config import RootConfig, config_hash
 from agentrm_ray.search.expander import Expander
 from agentrm_ray.search.scorers import Scorer
-from agentrm_ray.search.strategies import STRATEGIES, StrategyContext
+from agentrm_ray.search.strategies import StrategyContext
+from agentrm_ray.search.task_runner import ResultStamp, failed_result, run_task
 from agentrm_ray.serve.observer import ObservedExpander, ProgressSink, release_shielded
 from agentrm_ray.serve.overlay import effective_config
 from agentrm_ray.serve.reward_switch import RewardSwitch
 from agentrm_ray.serve.schemas import SearchCounters, SearchRequest, SearchResponse
-from agentrm_ray.types import Budget, SearchResult, Task
+from agentrm_ray.types import Budget, Task
 from agentrm_ray.versions import library_versions
 
 log = logging.getLogger(__name__)
@@ -89,19 +90,19 @@ class SearchRunner:
         """Search `task` as `req` asks; raises CancelledError / SearchTimeout, never leaks envs."""
         effective = effective_config(self.cfg, req, self.default_max_steps)
         ctx = StrategyContext.from_config(effective)
-        stamp = config_hash(effective)  # the result says what ran, not the server's defaults
+        stamp = ResultStamp(config_hash(effective), self._versions)  # what ran, not defaults
         name = req.strategy.name
         arrived = time.perf_counter()  # limits.timeout_s counts the wait for a slot too
         async with self._slot(req.limits.timeout_s), self.rewards.lease() as rm:
             expander = ObservedExpander(self.make_expander(rm.scorer), sink)
             self.counters.started += 1
             started = time.perf_counter()
-            result: SearchResult | None = None
             outcome = "ok"
             try:
                 limit = req.limits.timeout_s
                 left = None if limit is None else max(limit - (time.perf_counter() - arrived), 0)
-                found = await asyncio.wait_for(STRATEGIES[name](expander, task, ctx), left)
+                result = await asyncio.wait_for(
+                    run_task(expander, task, ctx, stamp, keep_tree=req.include_tree), left)
             except asyncio.CancelledError:
                 outcome = "cancelled"
                 self.counters.cancelled += 1
@@ -119,21 +120,14 @@ class SearchRunner:
                 outcome = "failed"
                 self.counters.failed += 1
                 log.warning("search of %s failed: %r", task.key, exc)
-                result = SearchResult(task=task, strategy=name, budget=expander.budget,
-                                      error=f"{type(exc).__name__}: {exc}",
-                                      config_hash=stamp, versions=self._versions)
+                result = failed_result(task, name, f"{type(exc).__name__}: {exc}", stamp,
+                                       expander.budget)
             else:
                 self.counters.finished += 1
-                keep_tree = req.include_tree and found.nodes is not None
-                result = SearchResult(task=task, strategy=name, best=found.best,
-                                      candidates=found.candidates, budget=expander.budget,
-                                      config_hash=stamp, versions=self._versions,
-                                      nodes=found.nodes if keep_tree else None)
             finally:
                 leaked = await release_shielded(expander)
                 if leaked:
                     log.info("released %d env session(s) of a %s search", leaked, outcome)
-                expander.budget.wall_time_s = time.perf_counter() - started
                 self.tokens_out += expander.budget.policy_tokens_out
                 if self.on_done is not None:
                     self.on_done(name, outcome, expander.budget)
