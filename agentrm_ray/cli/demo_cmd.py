@@ -21,10 +21,11 @@ STRATEGIES = ("greedy", "best_of_n", "beam")
 
 def demo(config: ConfigOption = None, set_: SetOption = None) -> None:
     """Greedy vs Best-of-N vs beam search on the default suite (local Ray, loopback only)."""
+    from agentrm_ray.cli.progress import RichObserver, warn_on
     from agentrm_ray.data.results import RunStore
     from agentrm_ray.data.summary import write_run_summary
     from agentrm_ray.runtime import ray_session
-    from agentrm_ray.search.progress import run_with_progress
+    from agentrm_ray.search.runs import search_run
     from agentrm_ray.search.stack import SearchStack, prepare_known_models
     from agentrm_ray.tasks import select_tasks
 
@@ -64,14 +65,9 @@ def demo(config: ConfigOption = None, set_: SetOption = None) -> None:
             try:
                 out = {}
                 for strategy in STRATEGIES:
-                    out[strategy] = await run_with_progress(
-                        configs[strategy],
-                        stack,
-                        stores[strategy],
-                        selected.tasks,
-                        stdout,
-                        start_stack=False,
-                    )
+                    out[strategy] = await search_run(
+                        configs[strategy], stack, stores[strategy], selected.tasks,
+                        RichObserver(stdout), start_stack=False, warn=warn_on(stdout))
                 return out
             finally:
                 await stack.shutdown()

@@ -73,6 +73,7 @@ def quickstart(
     from contextlib import nullcontext
 
     from agentrm_ray.cli.library_output import library_output_to
+    from agentrm_ray.cli.progress import RichObserver
     from agentrm_ray.loop.quickstart import run_quickstart
 
     with user_errors():
@@ -83,7 +84,7 @@ def quickstart(
     try:
         with user_errors(), (nullcontext(stdout) if verbose
                              else library_output_to(log)) as console:
-            result = run_quickstart(cfg, console.print)
+            result = run_quickstart(cfg, console.print, lambda: RichObserver(console))
     except BaseException:
         if not verbose:
             stderr.print(f"the libraries' output up to the failure is in {log}")

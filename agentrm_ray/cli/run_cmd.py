@@ -44,10 +44,11 @@ def run(
 def search_suite(cfg: RootConfig, force: bool, title: str, tasks_label: str = "tasks") -> None:
     """What `run` and `collect` share: check everything, then search the config's tasks
     under Ray, stream results to the run directory and print the summary."""
+    from agentrm_ray.cli.progress import RichObserver, warn_on
     from agentrm_ray.data.results import RunStore
     from agentrm_ray.data.summary import write_run_summary
     from agentrm_ray.runtime import ray_session
-    from agentrm_ray.search.progress import run_with_progress
+    from agentrm_ray.search.runs import search_run
     from agentrm_ray.search.stack import SearchStack, check_before_start, prepare_known_models
 
     with user_errors():
@@ -60,7 +61,8 @@ def search_suite(cfg: RootConfig, force: bool, title: str, tasks_label: str = "t
     stdout.print(f"{cfg.search.strategy.value} on {len(selected.tasks)} {tasks_label} "
                  f"-> {store.root}")
     with user_errors(), ray_session(cfg.ray):
-        results = asyncio.run(run_with_progress(cfg, stack, store, selected.tasks, stdout))
+        results = asyncio.run(search_run(cfg, stack, store, selected.tasks,
+                                         RichObserver(stdout), warn=warn_on(stdout)))
     typer.echo(write_run_summary(store, results, selected.held_in, title).table)
     failed = [r for r in results if r.failed]
     if failed:

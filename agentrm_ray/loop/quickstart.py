@@ -31,8 +31,10 @@ class QuickstartResult:
     cells: dict[str, Any]
 
 
-def run_quickstart(cfg: RootConfig, say: Say) -> QuickstartResult:
-    """Run (or resume) every stage under cfg.output.dir; Ray must not be running yet."""
+def run_quickstart(cfg: RootConfig, say: Say, observers: stages.Observers = None
+                   ) -> QuickstartResult:
+    """Run (or resume) every stage under cfg.output.dir; Ray must not be running yet.
+    `say` takes the stage lines, `observers` makes a progress display for each run."""
     from agentrm_ray.runtime import ray_session
     from agentrm_ray.search.stack import prepare_known_models
 
@@ -59,7 +61,7 @@ def run_quickstart(cfg: RootConfig, say: Say) -> QuickstartResult:
                 TrainKind.policy_sft, demos, layout.trained(TrainKind.policy_sft), say)
         policy = sft["model"]
         with times.timed("collect", say):
-            asyncio.run(stages.collect_stage(cfg, layout, policy, say))
+            asyncio.run(stages.collect_stage(cfg, layout, policy, say, observers))
         with times.timed("label", say):
             extra["datasets"] = stages.label_stage(layout, say)
         with times.timed("explicit RM", say):
@@ -86,7 +88,7 @@ def run_quickstart(cfg: RootConfig, say: Say) -> QuickstartResult:
             extra["rm_value_correlation"] = asyncio.run(
                 stages.rm_value_stage(cfg, layout, models, say))
         with times.timed("evaluate", say):
-            evals = asyncio.run(stages.eval_stage(cfg, layout, models, columns, say))
+            evals = asyncio.run(stages.eval_stage(cfg, layout, models, columns, say, observers))
 
     with times.timed("scaling report", say):
         extra["scaling"] = stages.scaling_stage(layout, evals, say)

@@ -19,14 +19,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentrm_ray.config import RootConfig
 from agentrm_ray.config.models import LoopColumn, SearchStrategy, TrainKind
 from agentrm_ray.durable import atomic_write_text, read_json
 from agentrm_ray.loop.columns import COLUMNS, LoopModels, column_config
 
+if TYPE_CHECKING:
+    from agentrm_ray.search.runs import RunObserver
+
 Say = Callable[[str], None]
+Observers = Callable[[], "RunObserver"] | None  # a fresh progress display per run; None: none
 
 DATA, TRAIN, RUNS = "data", "train", "runs"
 COLLECT_RUN = "collect"
@@ -196,8 +200,9 @@ def results_of_every(store: Any, tasks: list, failed_count: bool = False) -> lis
     return None
 
 
-async def collect_stage(cfg: RootConfig, layout: LoopLayout, policy: str, say: Say) -> int:
-    from agentrm_ray.search.progress import run_with_progress
+async def collect_stage(cfg: RootConfig, layout: LoopLayout, policy: str, say: Say,
+                        observers: Observers = None) -> int:
+    from agentrm_ray.search.runs import search_run
     from agentrm_ray.search.stack import SearchStack
     from agentrm_ray.tasks import select_tasks
 
@@ -208,7 +213,8 @@ async def collect_stage(cfg: RootConfig, layout: LoopLayout, policy: str, say: S
     if done is not None:
         say(f"  cached: {layout.collect}")
         return len(tasks)
-    return len(await run_with_progress(run_cfg, SearchStack(run_cfg), store, tasks))
+    return len(await search_run(run_cfg, SearchStack(run_cfg), store, tasks,
+                                observers() if observers else None, warn=say))
 
 
 def label_stage(layout: LoopLayout, say: Say) -> dict[str, Any]:
@@ -269,7 +275,8 @@ class EvalRuns:
 
 
 async def eval_stage(cfg: RootConfig, layout: LoopLayout, models: LoopModels,
-                     columns: list[LoopColumn], say: Say) -> EvalRuns:
+                     columns: list[LoopColumn], say: Say, observers: Observers = None
+                     ) -> EvalRuns:
     """Every column over the same test tasks.
 
     Searching columns share one policy engine (the RM is swapped between them). With
@@ -279,7 +286,7 @@ async def eval_stage(cfg: RootConfig, layout: LoopLayout, models: LoopModels,
     core of its node.
     """
     from agentrm_ray.data.summary import write_run_summary
-    from agentrm_ray.search.progress import rescore_with_progress, run_with_progress
+    from agentrm_ray.search.runs import rescore_run, search_run
     from agentrm_ray.search.stack import SearchStack, started_scorer
     from agentrm_ray.tasks import select_tasks
 
@@ -305,8 +312,9 @@ async def eval_stage(cfg: RootConfig, layout: LoopLayout, models: LoopModels,
         try:
             for column in searching:
                 await stack.use_reward(configs[column])
-                results = await run_with_progress(configs[column], stack, stores[column],
-                                                  selected.tasks, start_stack=False)
+                results = await search_run(configs[column], stack, stores[column],
+                                           selected.tasks, observers() if observers else None,
+                                           start_stack=False, warn=say)
                 summaries[column] = write_run_summary(stores[column], results,
                                                       selected.held_in, column.value).summary
         finally:
@@ -320,7 +328,8 @@ async def eval_stage(cfg: RootConfig, layout: LoopLayout, models: LoopModels,
         say(f"  {column.value}: re-ranking the candidates of {source.value}")
         run_cfg = configs[column]
         async with started_scorer(run_cfg, threads=largest_node_cpus()) as scorer:
-            results = await rescore_with_progress(run_cfg, scorer, stores[column], sampled)
+            results = await rescore_run(run_cfg, scorer, stores[column], sampled,
+                                        observers() if observers else None, warn=say)
         summaries[column] = write_run_summary(stores[column], results, selected.held_in,
                                               column.value).summary
     return EvalRuns(runs={c: Path(configs[c].output.dir) for c in columns},

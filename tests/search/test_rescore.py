@@ -12,8 +12,8 @@ from agentrm_ray.config import load_config
 from agentrm_ray.config.models import ScoreAggregate, SearchStrategy
 from agentrm_ray.data.results import RunStore
 from agentrm_ray.search.expander import SearchState
-from agentrm_ray.search.progress import rescore_with_progress
 from agentrm_ray.search.rescore import RescoreError, can_rescore, rescore_best_of_n
+from agentrm_ray.search.runs import rescore_run
 from agentrm_ray.search.scorers import OracleScorer
 from agentrm_ray.search.strategies import STRATEGIES, StrategyContext
 from agentrm_ray.types import SearchResult, Task
@@ -107,7 +107,7 @@ def test_rescoring_a_run_resumes_and_keeps_task_order(tmp_path: Path) -> None:
     store.append(first)  # as if a killed stage had re-ranked one task
 
     scorer = FakeRMScorer(_first_is_d)
-    results = asyncio.run(rescore_with_progress(cfg, scorer, store, sampled))
+    results = asyncio.run(rescore_run(cfg, scorer, store, sampled))
 
     assert [r.task for r in results] == TASKS
     assert results[1] == first
