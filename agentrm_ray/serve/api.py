@@ -29,7 +29,7 @@ from agentrm_ray.config import RootConfig
 from agentrm_ray.config.models import RewardMethod, SearchConfig, SearchStrategy
 from agentrm_ray.serve.auth import check_admin, check_bearer
 from agentrm_ray.serve.body_limit import BodyLimitMiddleware
-from agentrm_ray.serve.catalog import env_catalogue, instructions_for, resolve_task
+from agentrm_ray.serve.catalog import RegistryCatalog, TaskCatalog, env_catalogue
 from agentrm_ray.serve.errors import (
     RETRY_AFTER_S,
     BackendUnavailable,
@@ -103,7 +103,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def create_api(client: BackendClient, settings: IngressSettings,
-               metrics: ServeMetrics | None = None) -> FastAPI:
+               metrics: ServeMetrics | None = None, catalog: TaskCatalog | None = None
+               ) -> FastAPI:
+    catalog = catalog or RegistryCatalog()
     api = FastAPI(
         title="agentrm-ray search",
         version="1",
@@ -153,7 +155,7 @@ def create_api(client: BackendClient, settings: IngressSettings,
         A search that fails inside (e.g. an env error) is still a 200 whose `result.error`
         says why, exactly as a failed task is recorded by `agentrm-ray run`.
         """
-        task = _admit(req, settings)
+        task = _admit(req, settings, catalog)
         return _reply(await client.search(req, task))
 
     @api.post("/v1/search/stream", dependencies=[Depends(authorized)],
@@ -164,7 +166,7 @@ def create_api(client: BackendClient, settings: IngressSettings,
                                           "content": {MEDIA_TYPE: {}}}})
     async def search_stream(req: SearchRequest) -> StreamingResponse:
         """Like /v1/search, streamed as server-sent events; disconnecting cancels the search."""
-        task = _admit(req, settings)
+        task = _admit(req, settings, catalog)
 
         async def frames() -> AsyncIterator[bytes]:
             try:
@@ -181,7 +183,7 @@ def create_api(client: BackendClient, settings: IngressSettings,
     async def score(req: ScoreRequest) -> Any:
         """Score trajectories (their last states) with the server's current RM."""
         check(score_problems(req, settings.limits))
-        instructions = instructions_for(req.states)
+        instructions = catalog.instructions(req.states)
         states = [RMState(instruction=i, trajectory=s.trajectory)
                   for i, s in zip(instructions, req.states, strict=True)]
         return _reply(await client.score(states))
@@ -203,7 +205,7 @@ def create_api(client: BackendClient, settings: IngressSettings,
     return api
 
 
-def _admit(req: SearchRequest, settings: IngressSettings) -> Task:
+def _admit(req: SearchRequest, settings: IngressSettings, catalog: TaskCatalog) -> Task:
     """Budget caps and task lookup: the request is servable, or a 422 names why."""
     problems = search_problems(req, effective_search(req.strategy, settings.search),
                                settings.limits)
@@ -213,7 +215,7 @@ def _admit(req: SearchRequest, settings: IngressSettings) -> Task:
                                      f"{req.strategy.name} ranks states with a reward model; "
                                      "this server runs reward.method=none"))
     check(problems)
-    return resolve_task(req.task)
+    return catalog.resolve(req.task)
 
 
 def _reply(reply: Any) -> Any:

@@ -8,6 +8,7 @@ cached per family (some families build them in ~1 s).
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Protocol
 
 from agentrm_ray.envs import EnvUnavailableError, UnknownEnvError, family_by_env_id, family_statuses
 from agentrm_ray.envs.suites import SPLITS, FamilySpec, TaskSpec
@@ -76,3 +77,23 @@ def env_catalogue() -> tuple[EnvInfo, ...]:
             tasks={s: len(spec.split(s)) for s in SPLITS} if status.available else {},
         ))
     return tuple(infos)
+
+
+class TaskCatalog(Protocol):
+    """Where the ingress looks tasks and instructions up: the env registry in production; an
+    in-process test adds a toy env of its own (tests/serve/fakes.py) rather than passing a toy
+    world off as a real env."""
+
+    def resolve(self, ref: TaskRef) -> Task: ...
+
+    def instructions(self, items: list[ScoreItem]) -> list[str]: ...
+
+
+class RegistryCatalog:
+    """The registered env families (`agentrm_ray.envs`)."""
+
+    def resolve(self, ref: TaskRef) -> Task:
+        return resolve_task(ref)
+
+    def instructions(self, items: list[ScoreItem]) -> list[str]:
+        return instructions_for(items)

@@ -19,11 +19,34 @@ from agentrm_ray.actors.reward.api import RMState, ScoreResult
 from agentrm_ray.config import RootConfig, load_config
 from agentrm_ray.search.expander import Expander, Proposal, SearchState
 from agentrm_ray.search.scorers import Scorer
+from agentrm_ray.serve.catalog import RegistryCatalog
+from agentrm_ray.serve.schemas import ScoreItem, TaskRef
 from agentrm_ray.serve.service import SearchService
 from agentrm_ray.types import Step, Task, Trajectory
 
 ACTIONS = ("a", "b", "c")
-MAZE_TASK = {"env_id": "agentrm/Maze-v0", "task_id": "double-t-01"}
+MAZE_TASK = {"env_id": "agentrm/Maze-v0", "task_id": "double-t-01"}  # a real task: real servers
+TOY_ENV = "fake/AllA-v0"  # the toy world's own env id: never passed off as a registered env
+TOY_TASK = {"env_id": TOY_ENV, "task_id": "all-a-01"}
+TOY_SEED = 7
+
+
+class ToyCatalog(RegistryCatalog):
+    """The registry plus the toy env, for in-process APIs over a FakeExpander: a request for
+    the toy env reaches the toy world; any other goes through the real catalog's checks."""
+
+    def resolve(self, ref: TaskRef) -> Task:
+        if ref.env_id != TOY_ENV:
+            return super().resolve(ref)
+        return Task(env_id=TOY_ENV, task_id=ref.task_id, split="test",
+                    seed=TOY_SEED if ref.seed is None else ref.seed)
+
+    def instructions(self, items: list[ScoreItem]) -> list[str]:
+        out = []
+        for item in items:
+            toy = item.trajectory.task.env_id == TOY_ENV
+            out.append("make every action an a" if toy else super().instructions([item])[0])
+        return out
 
 
 def progress_of(trajectory: Trajectory) -> float:
@@ -143,9 +166,12 @@ def fake_service(world: World, pool: FakeRewardPool | None = None,
     """A SearchService over the toy world, with a fake RM pool as generation 0."""
     from agentrm_ray.search.scorers import PoolScorer
 
+    def toy_scorer(rm: Any) -> PoolScorer:  # the toy env's instruction, not a registry lookup
+        return PoolScorer(rm, lambda task: "make every action an a")
+
     pool = pool or FakeRewardPool()
-    scorer = PoolScorer(pool, lambda task: "reach the goal")  # type: ignore[arg-type]
-    stack = FakeStack(FakeEnvs(world), pool, scorer)
+    stack = FakeStack(FakeEnvs(world), pool, toy_scorer(pool))
     service = SearchService(cfg or fake_config(), stack,  # type: ignore[arg-type]
                             make_expander=lambda s: FakeExpander(world, s))
+    service.rewards.make_scorer = toy_scorer  # swapped-in RMs score the toy env too
     return service, pool

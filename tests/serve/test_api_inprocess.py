@@ -10,7 +10,17 @@ from typing import Any
 
 import httpx
 import pytest
-from fakes import MAZE_TASK, FakeRewardPool, World, fake_config, fake_service
+from fakes import (
+    MAZE_TASK,
+    TOY_ENV,
+    TOY_SEED,
+    TOY_TASK,
+    FakeRewardPool,
+    ToyCatalog,
+    World,
+    fake_config,
+    fake_service,
+)
 
 from agentrm_ray.serve.api import IngressSettings, create_api
 from agentrm_ray.serve.auth import token_digest
@@ -26,7 +36,8 @@ LIMITS = ServeLimits(max_n=4, max_beam_cells=6, max_steps=10, max_mcts_iteration
 def _call(method: str, path: str, *, world: World | None = None, settings: IngressSettings
           | None = None, **kwargs: Any) -> httpx.Response:
     service, _ = fake_service(world or World())
-    api = create_api(service, settings or IngressSettings("value", 4096, None, LIMITS))
+    api = create_api(service, settings or IngressSettings("value", 4096, None, LIMITS),
+                     catalog=ToyCatalog())
 
     async def go() -> httpx.Response:
         transport = httpx.ASGITransport(app=api)
@@ -43,18 +54,19 @@ def _locs(response: httpx.Response) -> list[list[Any]]:
 
 # ------------------------------------------------------------------------- happy paths
 def test_greedy_search_returns_the_search_result() -> None:
-    r = _call("POST", "/v1/search", json={"task": MAZE_TASK})
+    r = _call("POST", "/v1/search", json={"task": TOY_TASK})
     assert r.status_code == 200, r.text
     body = r.json()
     result = body["result"]
     assert result["strategy"] == "greedy" and result["error"] is None
-    assert result["task"]["task_id"] == "double-t-01" and result["task"]["seed"] == 1  # suite's
+    assert result["task"]["task_id"] == "all-a-01" and result["task"]["env_id"] == TOY_ENV
+    assert result["task"]["seed"] == TOY_SEED  # the catalog's seed when the request has none
     assert len(result["best"]["steps"]) == 3 and result["budget"]["env_steps"] == 3
     assert body["reward_generation"] == 0 and body["reward_model"] == "/fake/rm-0"
 
 
 def test_beam_search_keeps_the_states_the_rm_likes() -> None:
-    r = _call("POST", "/v1/search", json={"task": MAZE_TASK, "strategy": {
+    r = _call("POST", "/v1/search", json={"task": TOY_TASK, "strategy": {
         "name": "beam", "width": 2, "expansions": 3}})
     result = r.json()["result"]
     assert [s["action"] for s in result["best"]["steps"]] == ["a", "a", "a"]
@@ -64,7 +76,7 @@ def test_beam_search_keeps_the_states_the_rm_likes() -> None:
 
 
 def test_stream_reports_progress_events_then_the_result() -> None:
-    r = _call("POST", "/v1/search/stream", json={"task": MAZE_TASK, "strategy": {
+    r = _call("POST", "/v1/search/stream", json={"task": TOY_TASK, "strategy": {
         "name": "beam", "width": 2, "expansions": 2}})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
     frames = parse_sse(r.text)
@@ -90,12 +102,12 @@ def test_envs_lists_every_family_with_task_counts() -> None:
 @pytest.mark.parametrize(("body", "loc"), [
     ({}, ["body", "task"]),
     ({"task": {"env_id": "maze"}}, ["body", "task", "task_id"]),
-    ({"task": MAZE_TASK, "strategy": {"name": "dfs"}}, ["body", "strategy"]),
-    ({"task": MAZE_TASK, "strategy": {"name": "best_of_n", "n": 0}},
+    ({"task": TOY_TASK, "strategy": {"name": "dfs"}}, ["body", "strategy"]),
+    ({"task": TOY_TASK, "strategy": {"name": "best_of_n", "n": 0}},
      ["body", "strategy", "best_of_n", "n"]),
-    ({"task": MAZE_TASK, "temperature": -1}, ["body", "temperature"]),
-    ({"task": MAZE_TASK, "bogus": 1}, ["body", "bogus"]),
-    ({"task": {**MAZE_TASK, "seed": "x"}}, ["body", "task", "seed"]),
+    ({"task": TOY_TASK, "temperature": -1}, ["body", "temperature"]),
+    ({"task": TOY_TASK, "bogus": 1}, ["body", "bogus"]),
+    ({"task": {**TOY_TASK, "seed": "x"}}, ["body", "task", "seed"]),
 ])
 def test_malformed_requests_are_422_naming_the_field(body: dict, loc: list) -> None:
     assert loc in _locs(_call("POST", "/v1/search", json=body))
@@ -117,7 +129,7 @@ def test_invalid_json_is_a_4xx() -> None:
 ])
 def test_budget_over_the_server_limits_is_422_naming_the_field(strategy: dict, limits: dict,
                                                                loc: list) -> None:
-    body = {"task": MAZE_TASK, "strategy": strategy, "limits": limits}
+    body = {"task": TOY_TASK, "strategy": strategy, "limits": limits}
     assert _locs(_call("POST", "/v1/search", json=body)) == [loc]
     assert _locs(_call("POST", "/v1/search/stream", json=body)) == [loc]
 
@@ -136,20 +148,20 @@ def test_limits_from_a_yaml_config_are_the_ones_enforced(tmp_path) -> None:
 
     def search(strategy: dict, limits: dict | None = None) -> httpx.Response:
         return _call("POST", "/v1/search", settings=settings,
-                     json={"task": MAZE_TASK, "strategy": strategy, "limits": limits or {}})
+                     json={"task": TOY_TASK, "strategy": strategy, "limits": limits or {}})
 
     over = search({"name": "best_of_n", "n": 3})
     assert _locs(over) == [["body", "strategy", "n"]]
     assert "limit of 2" in over.json()["detail"][0]["msg"]
     assert search({"name": "best_of_n", "n": 2}).status_code == 200
     assert _locs(search({"name": "greedy"}, {"max_steps": 4})) == [["body", "limits", "max_steps"]]
-    states = [{"trajectory": {"task": MAZE_TASK, "steps": [{"action": "a"}]}}]
+    states = [{"trajectory": {"task": TOY_TASK, "steps": [{"action": "a"}]}}]
     assert _call("POST", "/v1/score", settings=settings, json={"states": states}).status_code == 200
     r = _call("POST", "/v1/score", settings=settings, json={"states": states * 2})
     assert _locs(r) == [["body", "states"]]
     default = IngressSettings.from_config(load_config(overrides=["reward.method=value"]))
     assert _call("POST", "/v1/search", settings=default, json={
-        "task": MAZE_TASK, "strategy": {"name": "best_of_n", "n": 3}}).status_code == 200
+        "task": TOY_TASK, "strategy": {"name": "best_of_n", "n": 3}}).status_code == 200
 
 
 def test_unknown_env_task_or_split_is_422_naming_the_field() -> None:
@@ -164,14 +176,14 @@ def test_unknown_env_task_or_split_is_422_naming_the_field() -> None:
 def test_strategies_that_rank_need_an_rm_on_the_server() -> None:
     settings = IngressSettings("none", 4096, None, LIMITS)
     r = _call("POST", "/v1/search", settings=settings,
-              json={"task": MAZE_TASK, "strategy": {"name": "beam"}})
+              json={"task": TOY_TASK, "strategy": {"name": "beam"}})
     assert _locs(r) == [["body", "strategy", "name"]]
-    ok = _call("POST", "/v1/search", settings=settings, json={"task": MAZE_TASK})
+    ok = _call("POST", "/v1/search", settings=settings, json={"task": TOY_TASK})
     assert ok.status_code == 200
 
 
 def test_declared_oversized_body_is_413() -> None:
-    big = json.dumps({"task": MAZE_TASK, "pad": "x" * 5000})
+    big = json.dumps({"task": TOY_TASK, "pad": "x" * 5000})
     r = _call("POST", "/v1/search", content=big, headers={"content-type": "application/json"})
     assert r.status_code == 413 and "4096" in r.json()["detail"]
 
@@ -226,7 +238,7 @@ def test_auth_off_accepts_requests_without_a_token() -> None:
 
 
 def test_score_endpoint_scores_with_the_current_rm_and_caps_the_batch() -> None:
-    trajectory = {"task": MAZE_TASK, "steps": [{"action": "a"}, {"action": "b"}]}
+    trajectory = {"task": TOY_TASK, "steps": [{"action": "a"}, {"action": "b"}]}
     r = _call("POST", "/v1/score", json={"states": [{"trajectory": trajectory}]})
     assert r.status_code == 200, r.text
     assert r.json()["scores"][0]["score"] == 0.5 and r.json()["reward_generation"] == 0
@@ -246,13 +258,13 @@ def test_openapi_documents_the_typed_models() -> None:
 
 
 # ------------------------------------------------------------------- service behaviour
-TASK = Task(env_id="agentrm/Maze-v0", task_id="double-t-01", seed=1)
+TASK = Task(env_id=TOY_ENV, task_id="all-a-01", seed=TOY_SEED)
 
 
 def test_a_cancelled_search_releases_every_env_it_held() -> None:
     world = World(depth=50, delay_s=0.01)
     service, _ = fake_service(world)
-    request = SearchRequest.model_validate({"task": MAZE_TASK, "strategy": {
+    request = SearchRequest.model_validate({"task": TOY_TASK, "strategy": {
         "name": "beam", "width": 2, "expansions": 2}})
 
     async def go() -> None:
@@ -272,7 +284,7 @@ def test_a_cancelled_search_releases_every_env_it_held() -> None:
 def test_closing_the_stream_cancels_the_search() -> None:
     world = World(depth=50, delay_s=0.01)
     service, _ = fake_service(world)
-    request = SearchRequest.model_validate({"task": MAZE_TASK})
+    request = SearchRequest.model_validate({"task": TOY_TASK})
 
     async def go() -> list[str]:
         stream = service.stream(request, TASK)
@@ -287,7 +299,7 @@ def test_closing_the_stream_cancels_the_search() -> None:
 def test_ray_cancelling_an_awaited_call_counts_as_cancelled_not_failed() -> None:
     world = World(depth=50, ray_cancels_step=2)
     service, _ = fake_service(world)
-    request = SearchRequest.model_validate({"task": MAZE_TASK})
+    request = SearchRequest.model_validate({"task": TOY_TASK})
 
     async def go() -> None:
         with pytest.raises(asyncio.CancelledError):
@@ -302,7 +314,7 @@ def test_ray_cancelling_an_awaited_call_counts_as_cancelled_not_failed() -> None
 def test_timeout_is_504_and_releases_envs() -> None:
     world = World(depth=50, delay_s=0.02)
     r = _call("POST", "/v1/search", world=world,
-              json={"task": MAZE_TASK, "limits": {"timeout_s": 0.2, "max_steps": 10}})
+              json={"task": TOY_TASK, "limits": {"timeout_s": 0.2, "max_steps": 10}})
     assert r.status_code == 504 and "timeout_s" in r.json()["detail"]
     assert world.live == set()
 
@@ -312,8 +324,8 @@ def test_timeout_counts_the_wait_for_a_search_slot() -> None:
     (before, all five answered 200, the last after 1.5 s)."""
     world = World(depth=5, delay_s=0.03)
     service, _ = fake_service(world, cfg=fake_config(search__max_concurrent_tasks=1))
-    api = create_api(service, IngressSettings("value", 4096, None, LIMITS))
-    body = {"task": MAZE_TASK, "limits": {"timeout_s": 0.8, "max_steps": 5}}
+    api = create_api(service, IngressSettings("value", 4096, None, LIMITS), catalog=ToyCatalog())
+    body = {"task": TOY_TASK, "limits": {"timeout_s": 0.8, "max_steps": 5}}
 
     async def one(client: httpx.AsyncClient) -> tuple[int, float]:
         started = asyncio.get_running_loop().time()
@@ -337,7 +349,7 @@ def test_rm_swap_drains_in_flight_searches_before_stopping_the_old_pool() -> Non
     service, old_pool = fake_service(world)
     new_pool = FakeRewardPool(bias=10.0, load_s=0.05)
     service.rewards.make_pool = lambda model: new_pool  # type: ignore[assignment,return-value]
-    beam = SearchRequest.model_validate({"task": MAZE_TASK, "strategy": {
+    beam = SearchRequest.model_validate({"task": TOY_TASK, "strategy": {
         "name": "beam", "width": 2, "expansions": 2}})
 
     async def go() -> tuple[Any, Any, Any, list[str]]:
@@ -366,7 +378,7 @@ def test_a_swap_whose_client_gives_up_while_draining_still_retires_the_old_rm() 
     world = World(depth=8, delay_s=0.02)
     service, old_pool = fake_service(world)
     service.rewards.make_pool = lambda model: FakeRewardPool(bias=10.0)  # type: ignore[assignment,return-value]
-    beam = SearchRequest.model_validate({"task": MAZE_TASK, "strategy": {
+    beam = SearchRequest.model_validate({"task": TOY_TASK, "strategy": {
         "name": "beam", "width": 2, "expansions": 2}})
 
     async def go() -> Any:
@@ -486,7 +498,7 @@ def _raw(path: str, body: str) -> httpx.Response:
 def test_non_finite_numbers_and_lone_surrogates_are_422_naming_the_field(
     path: str, body: str, loc: list[Any]
 ) -> None:
-    r = _raw(path, body.replace("%s", json.dumps(MAZE_TASK)))
+    r = _raw(path, body.replace("%s", json.dumps(TOY_TASK)))
     assert r.status_code == 422, r.text
     assert loc in [e["loc"] for e in r.json()["detail"]]
 
@@ -511,7 +523,7 @@ def _served(cfg: Any, body: dict) -> httpx.Response:
     """A request to a server whose search config is `cfg`'s, caps LIMITS."""
     service, _ = fake_service(World(), cfg=cfg)
     settings = IngressSettings("value", 4096, None, LIMITS, search=cfg.search)
-    api = create_api(service, settings)
+    api = create_api(service, settings, catalog=ToyCatalog())
 
     async def go() -> httpx.Response:
         transport = httpx.ASGITransport(app=api)
@@ -523,10 +535,10 @@ def _served(cfg: Any, body: dict) -> httpx.Response:
 
 def test_beam_sizes_a_request_leaves_out_come_from_the_servers_config() -> None:
     narrow = fake_config(search__beam__width=3, search__beam__expansions=1)
-    implicit = _served(narrow, {"task": MAZE_TASK, "strategy": {"name": "beam"}}).json()
-    explicit = _served(narrow, {"task": MAZE_TASK, "strategy": {
+    implicit = _served(narrow, {"task": TOY_TASK, "strategy": {"name": "beam"}}).json()
+    explicit = _served(narrow, {"task": TOY_TASK, "strategy": {
         "name": "beam", "width": 3, "expansions": 1}}).json()
-    default = _served(fake_config(), {"task": MAZE_TASK, "strategy": {"name": "beam"}}).json()
+    default = _served(fake_config(), {"task": TOY_TASK, "strategy": {"name": "beam"}}).json()
     # the root samples W1*W2 actions, every later step W2 per kept state: 3 + 3 + 3 actions
     # for a 3x1 beam, 4 + 4 + 4 for the default 2x2 one (the fake counts one token an action)
     assert implicit["result"]["budget"]["policy_tokens_out"] == 9
@@ -539,7 +551,7 @@ def test_beam_sizes_a_request_leaves_out_come_from_the_servers_config() -> None:
 
 def test_caps_apply_to_sizes_the_request_leaves_to_the_config() -> None:
     wide = fake_config(search__beam__width=3, search__beam__expansions=3)  # 9 cells > 6
-    r = _served(wide, {"task": MAZE_TASK, "strategy": {"name": "beam"}})
+    r = _served(wide, {"task": TOY_TASK, "strategy": {"name": "beam"}})
     assert _locs(r) == [["body", "strategy", "width"]]
     assert "3*3=9" in r.text
 
@@ -549,7 +561,7 @@ def test_a_served_result_is_stamped_with_its_effective_config() -> None:
     from agentrm_ray.serve.overlay import effective_config
 
     cfg = fake_config()
-    body = {"task": MAZE_TASK, "strategy": {"name": "best_of_n", "n": 3}, "temperature": 0.5,
+    body = {"task": TOY_TASK, "strategy": {"name": "best_of_n", "n": 3}, "temperature": 0.5,
             "seed": 7}
     stamped = _served(cfg, body).json()["result"]["config_hash"]
     effective = effective_config(cfg, SearchRequest.model_validate(body), cfg.tasks.max_steps)
