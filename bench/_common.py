@@ -12,7 +12,7 @@ def model_path(name: str) -> str:
     short name such as `smollm2-135m` (converted once from its PyPI package if not yet), or a
     path to an HF directory."""
     if name == "tiny":
-        from agentrm_ray.models.tiny import tiny_llama
+        from agentrm_ray.testing.tiny_models import tiny_llama
 
         return str(tiny_llama(seed=0))
     from agentrm_ray.models import resolve_model

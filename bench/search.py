@@ -28,11 +28,11 @@ from typing import Any
 from agentrm_ray.actors.policy.api import GenerationRequest
 from agentrm_ray.config import load_config
 from agentrm_ray.data.results import RunStore
-from agentrm_ray.models.tiny import tiny_llama
 from agentrm_ray.runtime import ray_session
 from agentrm_ray.search.coordinator import Coordinator
 from agentrm_ray.search.stack import SearchStack, prepare_known_models
 from agentrm_ray.tasks import select_tasks
+from agentrm_ray.testing.tiny_models import tiny_llama
 
 
 def _config(args: argparse.Namespace, strategy: str, concurrency: int, out: str):

@@ -37,7 +37,7 @@ def module_loop(ray_cluster: object) -> Iterator[Run]:
 @pytest.fixture(scope="session")
 def tiny_model() -> str:
     """A tiny random Llama (causal LM) with SmolLM2's tokenizer, built offline once."""
-    from agentrm_ray.models.tiny import tiny_llama
+    from agentrm_ray.testing.tiny_models import tiny_llama
 
     return str(tiny_llama(seed=0))
 
@@ -45,7 +45,7 @@ def tiny_model() -> str:
 @pytest.fixture(scope="session")
 def tiny_model_b() -> str:
     """A second tiny causal LM with other random weights (e.g. a policy vs its reference)."""
-    from agentrm_ray.models.tiny import tiny_llama
+    from agentrm_ray.testing.tiny_models import tiny_llama
 
     return str(tiny_llama(seed=1))
 
@@ -53,6 +53,6 @@ def tiny_model_b() -> str:
 @pytest.fixture(scope="session")
 def tiny_value_model() -> str:
     """A tiny random Llama with a one-label value head."""
-    from agentrm_ray.models.tiny import tiny_llama
+    from agentrm_ray.testing.tiny_models import tiny_llama
 
     return str(tiny_llama(seed=0, with_value_head=True))

@@ -35,8 +35,7 @@ import ray
 from faults import assert_same_results, pid_gone
 from netutil import free_port
 from serve.served import LIMIT_OVERRIDES, TOKEN, Served
-
-from agentrm_ray.serve.sse import parse_sse
+from sse_client import parse_sse
 
 pytestmark = pytest.mark.integration
 

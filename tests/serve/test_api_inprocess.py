@@ -21,12 +21,12 @@ from fakes import (
     fake_config,
     fake_service,
 )
+from sse_client import parse_sse
 
 from agentrm_ray.serve.api import IngressSettings, create_api
 from agentrm_ray.serve.auth import token_digest
 from agentrm_ray.serve.limits import ServeLimits
 from agentrm_ray.serve.schemas import SearchRequest, SwapRequest
-from agentrm_ray.serve.sse import parse_sse
 from agentrm_ray.types import Task
 
 LIMITS = ServeLimits(max_n=4, max_beam_cells=6, max_steps=10, max_mcts_iterations=8,

@@ -16,10 +16,10 @@ import httpx
 import pytest
 from fakes import MAZE_TASK
 from ray.exceptions import ActorDiedError, ActorUnavailableError, RayTaskError
+from sse_client import parse_sse
 
 from agentrm_ray.serve.api import IngressSettings, create_api
 from agentrm_ray.serve.deployments import HandleClient
-from agentrm_ray.serve.sse import parse_sse
 
 
 class _DeadCall:

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 from fakes import fake_config
+from sse_client import parse_sse
 from starlette.types import Receive, Scope, Send
 
 from agentrm_ray.serve.errors import RETRY_AFTER_S
@@ -17,7 +18,7 @@ from agentrm_ray.serve.proxy_errors import (
     ReplicaLossMiddleware,
     proxy_middlewares,
 )
-from agentrm_ray.serve.sse import MEDIA_TYPE, parse_sse, sse_frame
+from agentrm_ray.serve.sse import MEDIA_TYPE, sse_frame
 
 
 def _through_middleware(proxy: Any, headers: dict[str, str] | None = None) -> httpx.Response:

@@ -23,8 +23,7 @@ from netutil import is_loopback, listening_sockets_of_process_tree
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 from served import Served
-
-from agentrm_ray.serve.sse import parse_sse
+from sse_client import parse_sse
 
 pytestmark = pytest.mark.integration
 
@@ -208,7 +207,7 @@ def test_fuzzed_requests_never_get_a_server_error(served: Served) -> None:
 
 def test_rm_swap_keeps_serving_and_drains_in_flight_searches(served: Served) -> None:
     """Two clients search back to back (beam, scored by the RM) while the RM is swapped."""
-    from agentrm_ray.models.tiny import tiny_llama
+    from agentrm_ray.testing.tiny_models import tiny_llama
 
     new_rm = str(tiny_llama(seed=1, with_value_head=True))
     stop = threading.Event()
