@@ -20,6 +20,7 @@ from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError,
 
 from agentrm_ray.actors.env.errors import EnvPoolError
 from agentrm_ray.actors.env.worker import EnvFactory, EnvWorker
+from agentrm_ray.actors.replicas import replica_options
 from agentrm_ray.config.models import EnvWorkersConfig
 from agentrm_ray.errors import AgentRMError
 
@@ -71,16 +72,8 @@ class WorkerFleet:
         self._probes: dict[int, asyncio.Task[None]] = {}
 
     def actor_options(self) -> dict[str, Any]:
-        options: dict[str, Any] = {
-            "num_cpus": self.cfg.num_cpus_per_worker,
-            "max_restarts": -1,
-            "max_task_retries": 0,
-            "max_concurrency": 1000,
-            "scheduling_strategy": "SPREAD",
-        }
-        if self.resources:
-            options["resources"] = dict(self.resources)
-        return options
+        """The options every replica kind shares (actors/replicas.py), with no GPU."""
+        return replica_options(self.cfg.num_cpus_per_worker, 0, self.resources or None)
 
     async def start(self, ready_timeout_s: float) -> None:
         options = self.actor_options()
