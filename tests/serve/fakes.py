@@ -1,28 +1,28 @@
-"""In-process fakes for the serving layer: an expander over a toy world, RM pools, a stack.
+"""In-process fakes for the serving layer: the suite's FakeExpander over a toy world (env id
+fake/AllA-v0), RM pools, a stack.
 
 The toy world: actions "a", "b", "c"; an episode ends after `depth` actions; progress is the
 share of "a"s and success means all "a"s. A fake RM scores a state by its progress (+ bias),
-so beam search has a right answer. Every env handle handed out is tracked in `live`, which is
-how tests see whether a cancelled search released its envs.
+so beam search has a right answer. Every env handle handed out is tracked in the world's
+`live`, which is how tests see whether a cancelled search released its envs.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from fake_expander import FakeExpander, FakeWorld, State
 from ray.exceptions import TaskCancelledError
 
 from agentrm_ray.actors.reward.api import RMState, ScoreResult
 from agentrm_ray.config import RootConfig, load_config
-from agentrm_ray.search.expander import Expander, Proposal, SearchState
 from agentrm_ray.search.scorers import Scorer
 from agentrm_ray.serve.catalog import RegistryCatalog
 from agentrm_ray.serve.schemas import ScoreItem, TaskRef
 from agentrm_ray.serve.service import SearchService
-from agentrm_ray.types import Step, Task, Trajectory
+from agentrm_ray.types import Task, Trajectory
 
 ACTIONS = ("a", "b", "c")
 MAZE_TASK = {"env_id": "agentrm/Maze-v0", "task_id": "double-t-01"}  # a real task: real servers
@@ -54,60 +54,20 @@ def progress_of(trajectory: Trajectory) -> float:
     return actions.count("a") / len(actions) if actions else 0.0
 
 
-@dataclass
-class World:
-    depth: int = 3
-    delay_s: float = 0.0
-    # Raise Ray's TaskCancelledError from this step (1-based), as an actor call cancelled
-    # under a hung-up request does when Ray's cancel lands before asyncio's.
-    ray_cancels_step: int | None = None
-    live: set[int] = field(default_factory=set)
-    opened: int = 0
-    _ids: itertools.count = field(default_factory=itertools.count)
-
-    def handle(self) -> int:
-        h = next(self._ids)
-        self.live.add(h)
-        return h
+def _share_of_a(state: State) -> float:
+    return state.count("a") / len(state) if state else 0.0
 
 
-class FakeExpander(Expander):
-    def __init__(self, world: World, scorer: Scorer) -> None:
-        super().__init__()
-        self.world = world
-        self.scorer = scorer
-
-    async def open(self, task: Task) -> SearchState:
-        self.world.opened += 1
-        return SearchState(Trajectory(task=task, goal="all a"), handle=self.world.handle())
-
-    async def propose(self, state: SearchState, n: int, temperature: float,
-                      seed: int) -> list[Proposal]:
-        await asyncio.sleep(self.world.delay_s)
-        self.budget.policy_calls += 1
-        self.budget.policy_tokens_out += n
-        return [Proposal("", ACTIONS[(seed + i) % 3], ACTIONS[(seed + i) % 3]) for i in range(n)]
-
-    async def step(self, state: SearchState, proposal: Proposal, path: str) -> SearchState:
-        assert state.handle in self.world.live, "stepped a released state"
-        await asyncio.sleep(self.world.delay_s)
-        if self.world.ray_cancels_step == self.budget.env_steps + 1:
-            raise TaskCancelledError()
-        self.budget.env_steps += 1
-        steps = [*state.trajectory.steps, Step(action=proposal.action, observation="ok")]
-        trajectory = state.trajectory.model_copy(update={"steps": steps})
-        done = len(steps) >= self.world.depth
-        progress = progress_of(trajectory)
-        return SearchState(trajectory, handle=self.world.handle(), terminated=done, path=path,
-                           info={"progress": progress, "success": done and progress == 1.0},
-                           scores=list(state.scores))
-
-    async def score(self, states: list[SearchState]) -> list[float | None]:
-        self.budget.rm_calls += len(states)
-        return await self.scorer.score(states)
-
-    async def release(self, state: SearchState) -> None:
-        self.world.live.discard(state.handle)
+def World(depth: int = 3, delay_s: float = 0.0,
+          ray_cancels_step: int | None = None) -> FakeWorld:
+    """The toy world: actions a/b/c proposed in order from the request's seed; success means
+    all a's. `ray_cancels_step` raises Ray's TaskCancelledError from that env step (1-based),
+    as an actor call cancelled under a hung-up request does when Ray's cancel lands first."""
+    return FakeWorld(
+        depth=depth, choices=lambda s: list(ACTIONS), shuffle=False, seed_offset=True,
+        success=lambda s: _share_of_a(s) == 1.0, progress=_share_of_a, delay_s=delay_s,
+        fail_on_step=lambda n: TaskCancelledError() if n == ray_cancels_step else None,
+        goal="all a")
 
 
 class FakeRewardPool:
@@ -172,6 +132,6 @@ def fake_service(world: World, pool: FakeRewardPool | None = None,
     pool = pool or FakeRewardPool()
     stack = FakeStack(FakeEnvs(world), pool, toy_scorer(pool))
     service = SearchService(cfg or fake_config(), stack,  # type: ignore[arg-type]
-                            make_expander=lambda s: FakeExpander(world, s))
+                            make_expander=lambda s: FakeExpander(world, scorer=s))
     service.rewards.make_scorer = toy_scorer  # swapped-in RMs score the toy env too
     return service, pool
