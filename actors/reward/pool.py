@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 from agentrm_ray.actors.device import GpuReservation
@@ -11,8 +12,9 @@ from agentrm_ray.actors.replicas import ReplicaSet, replica_options
 from agentrm_ray.actors.reward.api import RMState, ScoreResult
 from agentrm_ray.actors.reward.methods import RewardSettings
 from agentrm_ray.actors.reward.worker import RewardWorker
-from agentrm_ray.config.models import RewardConfig, RootConfig
+from agentrm_ray.config.models import RewardConfig, RewardMethod, RootConfig
 from agentrm_ray.models import resolve_model
+from agentrm_ray.models.value_head import ValueHeadError, check_value_head
 
 
 def reward_model_names(cfg: RootConfig) -> dict[str, str]:
@@ -34,6 +36,9 @@ def reward_settings(cfg: RootConfig) -> RewardSettings:
         reference = str(
             resolve_model(names["reward.reference_model"], field="reward.reference_model")
         )
+    label, untrained = 0, False
+    if r.method is RewardMethod.value:
+        label, untrained = value_head_of(model, r.score_label, r.allow_untrained_head)
     return RewardSettings(
         model_path=str(model),
         reference_path=reference,
@@ -46,7 +51,22 @@ def reward_settings(cfg: RootConfig) -> RewardSettings:
         judge_enforce_eager=eager_engine(cfg.policy, r.num_gpus_per_replica),
         seed=cfg.seed,
         gpus=GpuReservation(r.num_gpus_per_replica, "reward.num_gpus_per_replica"),
+        score_label=label,
+        untrained_head=untrained,
     )
+
+
+def value_head_of(model: str | Path, score_label: int | None, allow_untrained: bool
+                  ) -> tuple[int, bool]:
+    """(score output, whether the head is a fresh random one) of a value RM checkpoint:
+    refused here, before any actor loads it, unless it has a trained head or the config allows
+    an untrained one (models/value_head.py)."""
+    try:
+        return check_value_head(model, score_label), False
+    except ValueHeadError:
+        if not allow_untrained:
+            raise
+        return score_label or 0, True
 
 
 class RewardPool:

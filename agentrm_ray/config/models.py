@@ -145,6 +145,15 @@ class RewardConfig(_Section):
     reference_model: str | None = Field(
         None, description="Implicit RM only: the frozen reference model (default: policy.model)."
     )
+    score_label: int | None = Field(
+        None, ge=0, description="Value RM only: which output of a multi-output head is the "
+        "score (a single-output head needs none).",
+    )
+    allow_untrained_head: bool = Field(
+        False, description="Value RM only: score with a checkpoint that has no trained value "
+        "head (a backbone, e.g. policy.model), whose head is then random. Off: such a checkpoint "
+        "is refused before it loads. For demos of the machinery, not for results.",
+    )
     beta: float = Field(0.05, gt=0, description="Implicit RM only: the beta of beta*log ratio.")
     replicas: int = Field(1, ge=1, description="Number of RM replicas (Ray actors).")
     num_cpus_per_replica: float = Field(0.5, ge=0, description="CPUs reserved per replica.")

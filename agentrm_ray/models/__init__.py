@@ -1,4 +1,4 @@
-"""Model sources: short names, offline preparation of the default model, tiny test models."""
+"""Model sources: short names, offline preparation of the default model, value-head checks."""
 
 from agentrm_ray.models.registry import (
     KNOWN_MODELS,

@@ -13,13 +13,15 @@ from contextlib import asynccontextmanager
 from agentrm_ray.actors.env import EnvPool
 from agentrm_ray.actors.placement import ReplicaDemand, alive_nodes, placement_problems
 from agentrm_ray.actors.policy.pool import PolicyPool
-from agentrm_ray.actors.reward.pool import RewardPool, reward_model_names
+from agentrm_ray.actors.reward.pool import RewardPool, reward_model_names, value_head_of
 from agentrm_ray.config import RootConfig
 from agentrm_ray.config.models import RewardMethod
 from agentrm_ray.envs import family_by_env_id
 from agentrm_ray.errors import AgentRMError
 from agentrm_ray.models.prepare import prepare
 from agentrm_ray.models.registry import KNOWN_MODELS, is_prepared, resolve_model
+from agentrm_ray.models.value_head import HINT as VALUE_HEAD_HINT
+from agentrm_ray.models.value_head import ValueHeadError
 from agentrm_ray.search.expander import Expander
 from agentrm_ray.search.pool_expander import PoolExpander
 from agentrm_ray.search.scorers import NoScorer, OracleScorer, PoolScorer, Scorer
@@ -59,7 +61,20 @@ def check_before_start(cfg: RootConfig) -> SelectedTasks:
     for field, name in names.items():
         if name not in KNOWN_MODELS:
             resolve_model(name, field=field)
+    if uses_reward_model(cfg) and cfg.reward.method is RewardMethod.value:
+        _check_value_rm(cfg, names["reward.model"])
     return selected
+
+
+def _check_value_rm(cfg: RootConfig, name: str) -> None:
+    """A value RM must have a trained head (or the config must allow a random one)."""
+    if name in KNOWN_MODELS:  # packaged base models: causal LMs, never a value head
+        if not cfg.reward.allow_untrained_head:
+            raise ValueHeadError(f"reward.model={name}: a packaged base model has no trained "
+                                 f"value head; {VALUE_HEAD_HINT}")
+        return
+    value_head_of(resolve_model(name, field="reward.model"), cfg.reward.score_label,
+                  cfg.reward.allow_untrained_head)
 
 
 def _reward_of(cfg: RootConfig, with_model: bool) -> tuple[RewardPool | None, Scorer]:

@@ -95,6 +95,17 @@ def test_exported_model_scores_like_the_training_forward(zero1, dataset_dir) -> 
     assert len({round(p["score"], 4) for p in predictions}) > 1  # not a constant head
 
 
+def test_export_loads_back_in_plain_transformers_with_its_trained_head(zero1) -> None:
+    from transformers import AutoModelForSequenceClassification
+
+    from agentrm_ray.models.value_head import check_value_head
+
+    assert check_value_head(zero1.model_dir) == 0  # a single-output, trained head
+    model, info = AutoModelForSequenceClassification.from_pretrained(
+        zero1.model_dir, output_loading_info=True)
+    assert info["missing_keys"] == [] and model.config.num_labels == 1
+
+
 def test_zero2_resume_continues_the_step_count(zero1, tiny_model, dataset_dir,
                                                 tmp_path) -> None:
     out = tmp_path / "out"

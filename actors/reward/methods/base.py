@@ -24,6 +24,8 @@ class RewardSettings:
     judge_enforce_eager: bool = False  # a vLLM judge: skip torch.compile
     seed: int = 0
     gpus: GpuReservation = field(default_factory=GpuReservation)  # what the replica reserved
+    score_label: int = 0  # value RM: the head output read as the score
+    untrained_head: bool = False  # value RM: a backbone given a fresh 1-output head on purpose
 
 
 class ScoringMethod(ABC):

@@ -32,9 +32,13 @@ class ValueMethod(ScoringMethod):
         self.tokenizer = AutoTokenizer.from_pretrained(self.settings.model_path)
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
+        # A trained head keeps its own outputs (the pool checked it, models/value_head.py);
+        # only a backbone allowed to run untrained is given a fresh one-output head.
+        head = {"num_labels": 1} if self.settings.untrained_head else {}
         self.model = AutoModelForSequenceClassification.from_pretrained(
-            self.settings.model_path, num_labels=1, dtype=torch_dtype(self.settings.dtype)
+            self.settings.model_path, dtype=torch_dtype(self.settings.dtype), **head
         )
+        self.label = self.settings.score_label
         if self.model.config.pad_token_id is None:
             self.model.config.pad_token_id = self.tokenizer.pad_token_id
         self.model.to(self.device).eval()
@@ -87,7 +91,7 @@ class ValueMethod(ScoringMethod):
     def _score_texts(self, texts: list[str]) -> list[float]:
         enc = self._encode(texts)
         logits = self.model(**enc).logits
-        return [float(v) for v in logits[:, 0]]
+        return [float(v) for v in logits[:, self.label]]
 
     def _score_with_prefix(self, prefix: str, suffixes: list[str]) -> list[float]:
         torch = self.torch
@@ -117,4 +121,4 @@ class ValueMethod(ScoringMethod):
         ).last_hidden_state
         last = suffix["attention_mask"].sum(-1) - 1
         pooled = hidden[torch.arange(rows, device=device), last]
-        return [float(v) for v in self.model.score(pooled)[:, 0]]
+        return [float(v) for v in self.model.score(pooled)[:, self.label]]
