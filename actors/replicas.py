@@ -20,19 +20,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 import ray
 from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError
 
+from agentrm_ray.actors.routing import Router
 from agentrm_ray.errors import AgentRMError
 
 log = logging.getLogger(__name__)
 
-AFFINITY_SLACK = 2  # a sticky replica may have this many more calls in flight
-AFFINITY_MEMORY = 4096
 PROBE_TIMEOUT_S = 30.0  # a replica whose event loop cannot answer a stats call in this is hung
 REPLICA_FAILURES = (RayActorError, ActorDiedError, ActorUnavailableError, TimeoutError)
 
@@ -62,7 +60,7 @@ class ReplicaSet:
         self.max_attempts = max_attempts
         self.probe_method = probe_method
         self.replicas: list[Replica] = []
-        self._affinity: OrderedDict[str, int] = OrderedDict()
+        self.router = Router()
 
     def add(self, name: str, handle: Any) -> None:
         self.replicas.append(Replica(name, handle))
@@ -105,7 +103,7 @@ class ReplicaSet:
             except (*REPLICA_FAILURES, _SlowReplica) as exc:
                 last = exc
                 tried.add(index)
-                self._forget(index)
+                self.router.forget(index)
                 if isinstance(exc, _SlowReplica):
                     log.warning("%s: %s; moving the call elsewhere", self.name, exc)
                 elif isinstance(exc, TimeoutError):
@@ -129,7 +127,7 @@ class ReplicaSet:
             finally:
                 replica.outstanding -= 1
             if affinity_key:
-                self._remember(affinity_key, index)
+                self.router.remember(affinity_key, index)
             return result
         raise PoolExhaustedError(
             f"{self.name}: call {method} failed on {self.max_attempts} attempts; last: {last!r}"
@@ -157,29 +155,9 @@ class ReplicaSet:
         self.replicas.clear()
 
     def _choose(self, key: str | None, avoid: set[int]) -> int:
-        candidates = [i for i in range(len(self.replicas)) if i not in avoid]
-        if not candidates:  # every replica failed once: restarted ones may answer now
-            avoid.clear()
-            candidates = list(range(len(self.replicas)))
-        least = min(candidates, key=lambda i: (self.replicas[i].outstanding, i))
-        if key is not None and key in self._affinity:
-            sticky = self._affinity[key]
-            if sticky in candidates and (
-                self.replicas[sticky].outstanding
-                <= self.replicas[least].outstanding + AFFINITY_SLACK
-            ):
-                return sticky
-        return least
-
-    def _remember(self, key: str, index: int) -> None:
-        self._affinity[key] = index
-        self._affinity.move_to_end(key)
-        while len(self._affinity) > AFFINITY_MEMORY:
-            self._affinity.popitem(last=False)
-
-    def _forget(self, index: int) -> None:
-        for key in [k for k, v in self._affinity.items() if v == index]:
-            del self._affinity[key]
+        if len(avoid) >= len(self.replicas):  # every replica failed once: restarted ones
+            avoid.clear()                     # may answer now
+        return self.router.choose([r.outstanding for r in self.replicas], avoid, key)
 
 
 def _retrieve(future: asyncio.Future[Any]) -> None:

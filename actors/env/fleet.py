@@ -21,6 +21,7 @@ from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError,
 from agentrm_ray.actors.env.errors import EnvPoolError
 from agentrm_ray.actors.env.worker import EnvFactory, EnvWorker
 from agentrm_ray.actors.replicas import replica_options
+from agentrm_ray.actors.routing import Router
 from agentrm_ray.config.models import EnvWorkersConfig
 from agentrm_ray.errors import AgentRMError
 
@@ -69,6 +70,7 @@ class WorkerFleet:
         self.name = name
         self.extra_envs = dict(extra_envs or {})
         self.slots: list[WorkerSlot] = []
+        self.router = Router()
         self._probes: dict[int, asyncio.Task[None]] = {}
 
     def actor_options(self) -> dict[str, Any]:
@@ -97,10 +99,8 @@ class WorkerFleet:
 
     def choose(self, avoid: set[int]) -> int:
         """The least-loaded worker, preferring ones that are up and not in `avoid`."""
-        indices = range(len(self.slots))
-        candidates = [i for i in indices if i not in avoid and not self.slots[i].down]
-        candidates = candidates or [i for i in indices if i not in avoid] or list(indices)
-        return min(candidates, key=lambda i: (self.slots[i].live, i))
+        return self.router.choose([s.live for s in self.slots], avoid,
+                                  down=[s.down for s in self.slots])
 
     def has_healthy(self, avoid: set[int]) -> bool:
         return any(i not in avoid and not s.down for i, s in enumerate(self.slots))

@@ -72,7 +72,7 @@ def test_killing_a_replica_mid_request_still_completes(ray_cluster, tiny_model) 
         request = GenerationRequest(
             prompt="A long story:", max_tokens=400, temperature=1.0, seed=1, affinity_key="victim"
         )
-        pool.replica_set._affinity["victim"] = 0  # route the request to replica 0
+        pool.replica_set.router.remember("victim", 0)  # route the request to replica 0
         task = asyncio.create_task(pool.generate(request))
         victim = pool.replica_set.replicas[0].handle
         for _ in range(200):
