@@ -7,19 +7,18 @@ from agentrm_ray.actors.policy.backends import BackendSettings
 from agentrm_ray.actors.policy.settings import backend_settings
 from agentrm_ray.actors.policy.worker import PolicyWorker
 from agentrm_ray.actors.replicas import ReplicaSet, replica_options
-from agentrm_ray.config.models import PolicyConfig
+from agentrm_ray.config.models import RootConfig
 
 
 class PolicyPool:
     def __init__(
-        self,
-        cfg: PolicyConfig,
-        seed: int = 0,
-        name: str = "policy",
-        settings: BackendSettings | None = None,
+        self, root: RootConfig, name: str = "policy", settings: BackendSettings | None = None
     ) -> None:
+        """The same contract as `RewardPool`: the whole config (each pool reads its section and
+        what it shares, like the seed), a name for its replicas, and settings to override."""
+        cfg = root.policy
         self.cfg = cfg
-        self.settings = settings or backend_settings(cfg, seed)  # fails before any actor starts
+        self.settings = settings or backend_settings(cfg, root.seed)  # fails before any actor
         self.replica_set = ReplicaSet(name, cfg.request_timeout_s, cfg.replicas + 2)
 
     async def start(self) -> None:

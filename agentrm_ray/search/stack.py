@@ -117,7 +117,7 @@ class SearchStack:
         when the configured strategy ranks states; Serve passes True, since its requests
         choose their own strategy."""
         self.cfg = cfg
-        self.policy = PolicyPool(cfg.policy, seed=cfg.seed)
+        self.policy = PolicyPool(cfg)
         self.envs = EnvPool(cfg.envs)
         if with_reward_model is None:
             with_reward_model = uses_reward_model(cfg)

@@ -25,9 +25,7 @@ def _pool(tiny_model: str, replicas: int) -> PolicyPool:
             "policy.backend=hf",
         ]
     )
-    return PolicyPool(
-        cfg.policy, settings=BackendSettings(model_path=tiny_model, max_model_len=1024)
-    )
+    return PolicyPool(cfg, settings=BackendSettings(model_path=tiny_model, max_model_len=1024))
 
 
 def test_pool_generates_and_routes_to_least_busy(ray_cluster, tiny_model) -> None:
@@ -98,4 +96,4 @@ def test_killing_a_replica_mid_request_still_completes(ray_cluster, tiny_model) 
 def test_missing_model_path_fails_before_any_actor_starts(ray_cluster) -> None:
     cfg = load_config(overrides=["policy.model=/no/such/model"])
     with pytest.raises(ModelNotFoundError, match="policy.model: '/no/such/model'"):
-        PolicyPool(cfg.policy)
+        PolicyPool(cfg)

@@ -27,7 +27,7 @@ def test_vllm_replica_samples_n_with_logprobs_deterministically(ray_cluster, tin
     settings = BackendSettings(model_path=tiny_model, max_model_len=1024)
 
     async def go():
-        pool = PolicyPool(cfg.policy, settings=settings)
+        pool = PolicyPool(cfg, settings=settings)
         await pool.start()
         request = GenerationRequest(
             messages=MESSAGES, n=3, max_tokens=8, temperature=1.0, seed=5, logprobs=True
