@@ -7,9 +7,17 @@ from typing import Annotated
 
 import typer
 
-from agentrm_ray.cli.common import ConfigOption, SetOption, resolve_config, stdout, user_errors
+from agentrm_ray.cli.common import (
+    ConfigOption,
+    SetOption,
+    resolve_config,
+    stderr,
+    stdout,
+    user_errors,
+)
 from agentrm_ray.config import RootConfig
 from agentrm_ray.config.models import SearchStrategy
+from agentrm_ray.types import SearchResult
 
 
 def run(
@@ -70,3 +78,14 @@ def search_suite(cfg: RootConfig, force: bool, title: str, tasks_label: str = "t
             f"{len(failed)} task(s) failed; reasons are in results.jsonl "
             f"(e.g. {failed[0].task.task_id}: {failed[0].error})"
         )
+    code = exit_code(results)
+    if code:
+        stderr.print(f"every one of the {len(results)} task(s) failed: nothing was searched; "
+                     "rerunning the same command searches them again")
+        raise typer.Exit(code)
+
+
+def exit_code(results: list[SearchResult]) -> int:
+    """1 when every task of the run failed (a broken setup, not a result), else 0: a run with
+    some failed tasks still produced results, and says how many failed."""
+    return 1 if results and all(r.failed for r in results) else 0

@@ -15,7 +15,7 @@ from agentrm_ray.actors.placement import ReplicaDemand, alive_nodes, placement_p
 from agentrm_ray.actors.policy.pool import PolicyPool
 from agentrm_ray.actors.reward.pool import RewardPool, reward_model_names, value_head_of
 from agentrm_ray.config import RootConfig
-from agentrm_ray.config.models import RewardMethod
+from agentrm_ray.config.models import PolicyBackend, RewardMethod
 from agentrm_ray.envs import family_by_env_id
 from agentrm_ray.errors import AgentRMError
 from agentrm_ray.models.prepare import prepare
@@ -55,7 +55,9 @@ def check_before_start(cfg: RootConfig) -> SelectedTasks:
     `config validate` runs this, so that it accepts exactly what `run` accepts.
     """
     selected = select_tasks(cfg.tasks)
-    names = {"policy.model": cfg.policy.model}
+    # An OpenAI-compatible policy names a model its server serves, not a local checkpoint.
+    served = cfg.policy.backend is PolicyBackend.openai
+    names = {} if served else {"policy.model": cfg.policy.model}
     if uses_reward_model(cfg):
         names |= reward_model_names(cfg)
     for field, name in names.items():

@@ -132,3 +132,16 @@ def test_config_validate_refuses_what_run_refuses(overrides: list[str], named: s
     assert validate.exit_code == 2 and named in validate.output, validate.output
     run = runner.invoke(app, ["run", "-o", "/nonexistent-dir-never-created", *args])
     assert run.exit_code == 2 and named in run.output, run.output
+
+
+def test_a_run_whose_every_task_failed_exits_non_zero() -> None:
+    from agentrm_ray.cli.run_cmd import exit_code
+    from agentrm_ray.types import Outcome, SearchResult, Task, Trajectory
+
+    task = Task(env_id="agentrm/Maze-v0", task_id="double-t-01")
+    failed = SearchResult(task=task, strategy="greedy", error="EndpointError: refused")
+    done = SearchResult(task=task, strategy="greedy",
+                        best=Trajectory(task=task, outcome=Outcome(success=False)))
+    assert exit_code([failed, failed]) == 1
+    assert exit_code([failed, done]) == 0  # some results: the summary counts the failures
+    assert exit_code([]) == 0  # a suite with no tasks

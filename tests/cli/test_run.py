@@ -138,3 +138,22 @@ def test_report_refuses_an_unfinished_run(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "agentrm_ray.cli.main", "report",
                            str(tmp_path / "half")], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "not a finished run" in proc.stderr
+
+
+def test_a_run_whose_every_task_fails_exits_1(tmp_path: Path) -> None:
+    """An OpenAI-compatible policy whose server is down: every task fails, and says so."""
+    from netutil import free_port
+
+    out, port = tmp_path / "run", free_port()
+    suite = _suite(tmp_path, maze=2)
+    proc = subprocess.run(
+        [sys.executable, "-m", "agentrm_ray.cli.main", "run", "--output", str(out),
+         "--set", f"tasks.suite={suite}", "--set", "tasks.limit_per_family=null",
+         "--set", "policy.backend=openai", "--set", "policy.model=served-model",
+         "--set", f"policy.openai.base_url=http://127.0.0.1:{port}/v1",
+         "--set", "policy.openai.max_retries=0", "--set", "search.task_retries=0",
+         "--set", "ray.num_cpus=2", "--set", "tasks.max_steps=2"],
+        capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "every one of the 2 task(s) failed" in proc.stderr
+    assert all(r["error"] for r in _records(out))

@@ -75,3 +75,12 @@ def test_a_tensor_parallel_replica_is_refused_on_nodes_too_small_for_it(
     monkeypatch.setattr("agentrm_ray.search.stack.alive_nodes",
                         lambda: [{"CPU": 16, "GPU": 2}])
     stack.check_resources()  # one 2-GPU node holds it
+
+
+def test_an_openai_policy_names_a_served_model_not_a_local_checkpoint() -> None:
+    from agentrm_ray.search.stack import check_before_start
+
+    cfg = load_config(overrides=[
+        "policy.backend=openai", "policy.openai.base_url=http://127.0.0.1:9/v1",
+        "policy.model=served-model-name", "search.strategy=greedy"])
+    check_before_start(cfg)  # `run` and `config validate` accept it
