@@ -91,3 +91,50 @@ def test_bad_requests_name_the_field(fields: dict, message: str) -> None:
 def test_unknown_backend_is_named() -> None:
     with pytest.raises(ValueError, match="policy.backend: unknown backend 'tgi'"):
         backend_class("tgi")
+
+
+def _rows(n: int, temperature: float, top_p: float, seed: int = 0) -> list:
+    import torch
+
+    from agentrm_ray.actors.policy.backends.hf import _Row
+
+    request = GenerationRequest(prompt="x", temperature=temperature, top_p=top_p, max_tokens=1)
+    rows = []
+    for i in range(n):
+        generator = torch.Generator()
+        generator.manual_seed(seed + i)
+        rows.append(_Row(0, [1], request, generator))
+    return rows
+
+
+def _draw_frequencies(top_p: float, draws: int = 4000) -> list[float]:
+    import torch
+
+    from agentrm_ray.actors.policy.backends.hf import HFBackend, _SamplingParams
+
+    backend = HFBackend(BackendSettings(model_path="unused"))
+    backend._torch = torch
+    rows = _rows(8, 1.0, top_p)
+    logits = torch.log(torch.tensor([[0.7, 0.2, 0.1]] * len(rows)))
+    params = _SamplingParams.of(torch, rows, "cpu")
+    counts = torch.zeros(3)
+    for _ in range(draws // len(rows)):
+        counts += torch.bincount(backend._next_tokens(logits, params, rows), minlength=3)
+    return (counts / counts.sum()).tolist()
+
+
+def test_the_batched_draw_samples_the_distribution_and_respects_top_p() -> None:
+    assert _draw_frequencies(1.0) == pytest.approx([0.7, 0.2, 0.1], abs=0.03)
+    # top_p 0.75 keeps the tokens whose preceding mass is below it: 0.7 and 0.2
+    assert _draw_frequencies(0.75) == pytest.approx([0.7 / 0.9, 0.2 / 0.9, 0.0], abs=0.03)
+
+
+def test_a_long_stop_string_spanning_many_tokens_cuts_there(backend) -> None:
+    request = GenerationRequest(prompt="The maze", temperature=0.0, max_tokens=40)
+    (full,) = _run(backend, request)
+    text = full.samples[0].text
+    stop = text[8:24]  # 16 characters, several tokens
+    (cut,) = _run(backend, GenerationRequest(prompt="The maze", temperature=0.0, max_tokens=40,
+                                             stop=[stop]))
+    assert cut.samples[0].finish_reason == "stop"
+    assert cut.samples[0].text == text[: text.find(stop)]
