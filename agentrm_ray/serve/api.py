@@ -65,6 +65,10 @@ class JSONBody(bytes):
 
 
 class BackendClient(Protocol):
+    """The one declaration of what the ingress calls on a backend: `SearchService` (one
+    replica), `SearchBackend` and the `HandleClient` over it (split layout) implement exactly
+    these (tests/serve/test_backend_protocol.py)."""
+
     async def search(self, req: SearchRequest, task: Task
                      ) -> SearchResponse | JSONBody | ErrorReply: ...
     def stream(self, req: SearchRequest, task: Task) -> AsyncIterator[tuple[str, dict]]: ...
