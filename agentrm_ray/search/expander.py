@@ -1,14 +1,16 @@
 """The small interface every search strategy is written against.
 
 A strategy never touches Ray, engines or envs directly: it asks an `Expander` to open a task,
-propose candidate actions for a state, take an action (in a fork of the state's env), score
-states and release states it no longer needs. Unit tests drive the strategies with in-process
+propose candidate actions for a state, take an action (in a fork of the state's env, or in
+its own env when the state is spent: `branch`), score states and release states it no longer
+needs. Unit tests drive the strategies with in-process
 fakes; the coordinator drives them with `PoolExpander` over actor pools. The expander also
 keeps the budget (tokens, env steps, RM calls) so strategies cannot forget to count.
 """
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
@@ -78,6 +80,19 @@ class Expander(ABC):
     @abstractmethod
     async def score(self, states: list[SearchState]) -> list[float | None]:
         """RM scores of states (None where the RM could not score one)."""
+
+    async def branch(
+        self, state: SearchState, proposals: list[Proposal], paths: list[str]
+    ) -> list[SearchState]:
+        """The states after each proposal from `state`, which is spent: the search will not
+        use it again (as if released). An expander may move `state`'s env into one child
+        rather than fork it, so a branch that does not split (a rollout) keeps stepping one
+        env and never replays a prefix: on an AgentGym server, one server env per branch."""
+        children = await asyncio.gather(
+            *(self.step(state, p, path) for p, path in zip(proposals, paths, strict=True))
+        )
+        await self.release(state)
+        return list(children)
 
     async def release(self, state: SearchState) -> None:  # noqa: B027 - optional hook
         """Free the env behind a state the search will not use again."""

@@ -1,14 +1,19 @@
 """The `Expander` the coordinator uses: actor pools for policy, envs and (optionally) the RM.
 
 A state's handle is its env session; `step` forks the parent's session on its worker and
-steps the fork, so siblings never disturb each other. Prompts come from the family's
-instruction and one-shot example (`prompting.policy_messages`); the policy's text is parsed
-by the one ReAct parser; an unparseable turn is sent to the env as-is, which answers with an
-"Invalid action" observation — the episode goes on, as the env contract promises.
+steps the fork, so siblings never disturb each other. `branch` (the parent is spent) forks
+one session fewer: the last child steps the parent's own session, so a rollout steps one
+session and a beam makes one fork per extra child, never a replay per step. Prompts come
+from the family's instruction and one-shot example (`prompting.policy_messages`); the
+policy's text is parsed by the one ReAct parser; an unparseable turn is sent to the env
+as-is, which answers with an "Invalid action" observation — the episode goes on, as the env
+contract promises.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 
 from agentrm_ray.actors.env import EnvPool
@@ -68,7 +73,41 @@ class PoolExpander(Expander):
         return proposals
 
     async def step(self, state: SearchState, proposal: Proposal, path: str) -> SearchState:
-        child = await self.envs.fork(state.handle)
+        return await self._step_in(await self.envs.fork(state.handle), state, proposal, path)
+
+    async def branch(
+        self, state: SearchState, proposals: list[Proposal], paths: list[str]
+    ) -> list[SearchState]:
+        parent = state.handle
+        if parent is None or not proposals:
+            return await super().branch(state, proposals, paths)
+        forked = await asyncio.gather(*(self.envs.fork(parent) for _ in proposals[1:]),
+                                      return_exceptions=True)
+        state.handle = None  # spent: its session moves to the last child
+        handles = [*forked, parent]
+        if any(isinstance(h, BaseException) for h in forked):
+            await self._close_quietly([h for h in handles if not isinstance(h, BaseException)])
+            raise next(h for h in forked if isinstance(h, BaseException))
+        results = await asyncio.gather(
+            *(self._step_in(h, state, p, path)
+              for h, p, path in zip(handles, proposals, paths, strict=True)),
+            return_exceptions=True,
+        )
+        failure = next((r for r in results if isinstance(r, BaseException)), None)
+        if failure is not None:  # the children are lost with the raise: free their sessions
+            await self._close_quietly(handles)
+            raise failure
+        return list(results)  # type: ignore[arg-type]
+
+    async def _close_quietly(self, handles: list[Any]) -> None:
+        for handle in handles:
+            with contextlib.suppress(Exception):
+                await self.envs.close(handle)
+
+    async def _step_in(
+        self, child: Any, state: SearchState, proposal: Proposal, path: str
+    ) -> SearchState:
+        """Step `child` (a session in `state`'s state) by `proposal`: the child state."""
         observation, reward, terminated, truncated, info = await self.envs.step(
             child, proposal.action
         )

@@ -48,6 +48,19 @@ class ObservedExpander(Expander):
         self._emit("stepped", child.depth, [_entry(child, None)])
         return child
 
+    async def branch(self, state: SearchState, proposals: list[Proposal], paths: list[str]
+                     ) -> list[SearchState]:
+        if type(self.inner).branch is Expander.branch:
+            # built from step and release, which this wrapper observes one at a time (so a
+            # cancelled branch leaves nothing unobserved)
+            return await super().branch(state, proposals, paths)
+        children = await self.inner.branch(state, proposals, paths)
+        self.live.pop(id(state), None)  # spent; its env moved on (the inner one tracks it)
+        for child in children:
+            self.live[id(child)] = child
+            self._emit("stepped", child.depth, [_entry(child, None)])
+        return children
+
     async def score(self, states: list[SearchState]) -> list[float | None]:
         scores = await self.inner.score(states)
         depth = max((s.depth for s in states), default=0)

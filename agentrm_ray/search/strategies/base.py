@@ -76,10 +76,11 @@ async def rollout(
     while not current.done and current.depth < ctx.max_steps:
         seed = ctx.seed_for(task, tag, current.path)
         (proposal,) = await expander.propose(current, 1, ctx.temperature, seed)
-        nxt = await expander.step(current, proposal, f"{current.path}.0")
-        if current is not state or release_start:
-            await expander.release(current)
-        current = nxt
+        path = f"{current.path}.0"
+        if current is not state or release_start:  # spent: its env moves on with the rollout
+            (current,) = await expander.branch(current, [proposal], [path])
+        else:
+            current = await expander.step(current, proposal, path)
     return current
 
 

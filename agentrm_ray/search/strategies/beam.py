@@ -34,17 +34,18 @@ async def beam_search(expander: Expander, task: Task, ctx: StrategyContext) -> S
                 for s in beam
             )
         )
-        jobs = [
-            (parent, proposal, f"{parent.path}.{i}")
-            for parent, props in zip(beam, proposals, strict=True)
-            for i, proposal in enumerate(merge_identical(props))
-        ]
-        children = await gather_in_order(*(expander.step(p, a, path) for p, a, path in jobs))
+        unique = [merge_identical(props) for props in proposals]
+        # Every parent is spent here: branching moves its env into one child and forks one
+        # per other child, instead of forking for all of them and closing the parent's.
+        broods = await gather_in_order(*(
+            expander.branch(parent, props, [f"{parent.path}.{i}" for i in range(len(props))])
+            for parent, props in zip(beam, unique, strict=True)
+        ))
+        children = [child for brood in broods for child in brood]
+        parents = [parent for parent, brood in zip(beam, broods, strict=True) for _ in brood]
         scores = await expander.score(children)
-        for child, (parent, _, _), score in zip(children, jobs, scores, strict=True):
+        for child, parent, score in zip(children, parents, scores, strict=True):
             child.scores = [*parent.scores, score]
-        for parent in beam:
-            await expander.release(parent)
         finished += [c for c in children if c.done]
         alive = sorted(
             (c for c in children if not c.done), key=lambda c: (-rank_key(c.scores[-1]), c.path)

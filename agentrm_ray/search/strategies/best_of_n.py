@@ -25,19 +25,15 @@ async def best_of_n(expander: Expander, task: Task, ctx: StrategyContext) -> Str
     how = ctx.search.best_of_n.aggregate
     root = await expander.open(task)
     firsts = await expander.propose(root, n, ctx.temperature, ctx.seed_for(task, "bon", "0"))
-    children = await gather_in_order(
-        *(expander.step(root, p, f"0.{i}") for i, p in enumerate(firsts))
-    )
-    await expander.release(root)
+    children = await expander.branch(root, firsts, [f"0.{i}" for i in range(len(firsts))])
 
     async def sample_path(state: SearchState) -> list[SearchState]:
         path = [state]
         while not state.done and state.depth < ctx.max_steps:
             seed = ctx.seed_for(task, "bon", state.path)
             (proposal,) = await expander.propose(state, 1, ctx.temperature, seed)
-            nxt = await expander.step(state, proposal, f"{state.path}.0")
-            await expander.release(state)  # the RM reads trajectories, not live envs
-            state = nxt
+            # the RM reads trajectories, not live envs: the env moves on with the path
+            (state,) = await expander.branch(state, [proposal], [f"{state.path}.0"])
             path.append(state)
         await expander.release(state)
         return path
