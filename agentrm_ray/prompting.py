@@ -18,8 +18,9 @@ TASK_HEADER = "Your task is to: {goal}"
 
 def policy_messages(instruction: str, example: str, trajectory: Trajectory) -> list[dict[str, str]]:
     """Chat messages asking the policy for its next Thought/Action."""
+    shown = f"Here is an example.\n{example}\n\nNow it is your turn.\n" if example else ""
     first = (
-        f"{instruction}\n\nHere is an example.\n{example}\n\nNow it is your turn.\n"
+        f"{instruction}\n\n{shown}"
         f"{TASK_HEADER.format(goal=trajectory.goal)}\n"
         f"Observation: {trajectory.initial_observation}"
     )

@@ -91,14 +91,22 @@ def load_suite(name_or_path: str) -> SuiteSpec:
 
 
 def select_tasks(cfg: TasksConfig) -> SelectedTasks:
-    """The run's tasks; unknown or unavailable families are config errors naming them."""
+    """The run's tasks; unknown or unavailable families are config errors naming them.
+
+    `tasks.families` may also name declared AgentGym families (`envs.agentgym`) that the
+    suite does not list: they contribute every task of their split ranges (up to
+    `limit_per_family`), so a config alone can run them."""
     from agentrm_ray.envs import family_statuses
+    from agentrm_ray.envs.registry import declared_family_names
 
     suite = load_suite(cfg.suite)
     statuses = {s.spec.name: s for s in family_statuses()}
     wanted = cfg.families or list(suite.families)
+    declared = declared_family_names()
     problems = []
     for name in wanted:
+        if name in declared and name not in suite.families:
+            continue  # a declared AgentGym family: every task of its splits
         if name not in suite.families:
             problems.append(
                 ConfigProblem(
@@ -130,7 +138,7 @@ def select_tasks(cfg: TasksConfig) -> SelectedTasks:
     tasks: list[Task] = []
     for name in wanted:
         spec = statuses[name].spec
-        entry = suite.entry(name)
+        entry = suite.families.get(name) or FamilyEntry(tasks=len(spec.tasks()))
         count = entry.tasks
         if cfg.limit_per_family:
             count = min(count, cfg.limit_per_family)

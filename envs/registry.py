@@ -34,6 +34,13 @@ FAMILY_MODULES: tuple[str, ...] = (
 )
 
 
+# Families declared at run time (AgentGym servers named in a config's `envs.agentgym`), by
+# name. Process-wide like gymnasium's own registry, which they are registered with too; every
+# process that resolves env ids (the driver, env workers, Serve replicas) declares them from
+# its config through `declare_families`.
+_declared: dict[str, FamilySpec] = {}
+
+
 @dataclass(frozen=True)
 class FamilyStatus:
     spec: FamilySpec
@@ -42,10 +49,10 @@ class FamilyStatus:
 
 
 def family_statuses() -> list[FamilyStatus]:
-    """Every known family, registered with gymnasium, with whether it can run here."""
+    """Every known family (bundled, then declared), registered with gymnasium, with whether
+    it can run here."""
     statuses = []
-    for module_name in FAMILY_MODULES:
-        spec: FamilySpec = importlib.import_module(module_name).FAMILY
+    for spec in [*_bundled_specs(), *_declared.values()]:
         missing = missing_modules(spec.requires)
         reason = ""
         if missing:
@@ -54,6 +61,34 @@ def family_statuses() -> list[FamilyStatus]:
         _register(spec)
         statuses.append(FamilyStatus(spec, not missing, reason))
     return statuses
+
+
+def declare_families(specs: list[FamilySpec]) -> None:
+    """Make declared families resolvable by name and env id in this process (idempotent; a
+    family declared again with other settings replaces the earlier declaration)."""
+    for spec in specs:
+        if spec.name in bundled_family_names():
+            raise ValueError(f"{spec.name!r} is a bundled family; a declared family needs "
+                             "a name of its own")
+        if _declared.get(spec.name) != spec and spec.env_id in gym.registry:
+            del gym.registry[spec.env_id]  # re-declared: register the new settings
+        _declared[spec.name] = spec
+        _register(spec)
+
+
+@cache
+def _bundled_specs() -> tuple[FamilySpec, ...]:
+    return tuple(importlib.import_module(m).FAMILY for m in FAMILY_MODULES)
+
+
+def declared_family_names() -> frozenset[str]:
+    """Names of the families declared in this process (see `declare_families`)."""
+    return frozenset(_declared)
+
+
+def bundled_family_names() -> frozenset[str]:
+    """Names of the families shipped with the package (declared ones may not reuse them)."""
+    return frozenset(spec.name for spec in _bundled_specs())
 
 
 @cache

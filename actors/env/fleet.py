@@ -82,7 +82,8 @@ class WorkerFleet:
         for i in range(self.cfg.workers):
             name = f"{self.name}-{i}"
             handle = EnvWorker.options(**options).remote(
-                name, self.cfg.max_sessions_per_worker, self.cfg.idle_timeout_s, self.extra_envs
+                name, self.cfg.max_sessions_per_worker, self.cfg.idle_timeout_s, self.extra_envs,
+                agentgym=self.cfg.agentgym,
             )
             self.slots.append(WorkerSlot(name, handle))
         try:

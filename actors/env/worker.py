@@ -25,6 +25,8 @@ from typing import Any
 import ray
 
 from agentrm_ray.actors.env.store import LiveSession, SessionStore
+from agentrm_ray.config.models import AgentGymFamilyConfig
+from agentrm_ray.envs.agentgym.declared import declare_agentgym_families
 from agentrm_ray.envs.base import TextEnv
 from agentrm_ray.envs.registry import family_statuses, make_env
 
@@ -45,7 +47,9 @@ class EnvWorkerImpl:
         idle_timeout_s: float = 600.0,
         extra_envs: Mapping[str, EnvFactory] | None = None,
         env_threads: int = ENV_THREADS,
+        agentgym: Sequence[AgentGymFamilyConfig] = (),
     ) -> None:
+        """`agentgym`: the config's declared AgentGym families, resolvable here by env id."""
         self.name = name
         self.env_threads = env_threads
         self.started_at = time.time()  # with "pid" in stats(): tells a restarted process apart
@@ -56,6 +60,7 @@ class EnvWorkerImpl:
         self._background: set[asyncio.Task[Any]] = set()
         self._sweeper: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        declare_agentgym_families(list(agentgym))
         family_statuses()  # register every family now, not racily from several threads later
 
     # ------------------------------------------------------------------ API

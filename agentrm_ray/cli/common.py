@@ -83,8 +83,13 @@ def describe_os_error(exc: OSError) -> str:
 def resolve_config(config: str | None, overrides: list[str] | None,
                    options: dict[str, Any] | None = None) -> RootConfig:
     """Load the config the user named (or the default) with their `--set` overrides, then the
-    command's own options (dotted key -> typed value; None: not given) applied."""
+    command's own options (dotted key -> typed value; None: not given) applied. The config's
+    AgentGym families are declared in this process, so every command resolves them."""
+    from agentrm_ray.envs.agentgym.declared import declare_agentgym_families
+
     updates = {key: value for key, value in (options or {}).items() if value is not None}
-    return load_config(Path(config) if config and Path(config).is_file() else config, overrides,
-                       updates)
+    cfg = load_config(Path(config) if config and Path(config).is_file() else config, overrides,
+                      updates)
+    declare_agentgym_families(cfg.envs.agentgym)  # the suite may name them: resolvable now
+    return cfg
 

@@ -99,6 +99,12 @@ def config_hash(cfg: RootConfig) -> str:
     data = _without_placement(
         {k: v for k, v in cfg.model_dump(mode="json").items() if k not in _NOT_HASHED}
     )
+    # Where an AgentGym server listens and how patiently to wait are placement; no declared
+    # families at all hashes as before the section existed.
+    declared = [{k: v for k, v in family.items() if k not in ("base_url", "timeouts")}
+                for family in data["envs"].pop("agentgym", [])]
+    if declared:
+        data["envs"]["agentgym"] = declared
     strategy = cfg.search.strategy.value
     data["search"] = {k: v for k, v in data["search"].items()
                       if k not in _STRATEGY_SECTIONS or k == strategy}

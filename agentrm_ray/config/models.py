@@ -9,10 +9,11 @@ name the exact dotted field it blames.
 
 from __future__ import annotations
 
+import itertools
 from enum import Enum
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _Section(BaseModel):
@@ -178,7 +179,8 @@ class TasksConfig(_Section):
         description="Task suite: a name under configs/suites/ or a path to a suite YAML file.",
     )
     families: list[str] | None = Field(
-        None, description="Only these env families of the suite (default: all)."
+        None, description="Only these env families of the suite (default: all). May also name "
+        "families declared in envs.agentgym that the suite lacks: all their tasks are used."
     )
     splits: list[str] = Field(
         default_factory=lambda: ["test"], description="Splits of the suite to run."
@@ -189,6 +191,66 @@ class TasksConfig(_Section):
     max_steps: int = Field(15, ge=1, description="Most agent turns per episode.")
 
 
+class AgentGymTimeoutsConfig(_Section):
+    """How long to wait for an AgentGym server, per kind of call, and how long to keep trying.
+
+    Per kind because the costs differ by orders of magnitude: a SciWorld create starts a JVM
+    (seconds), a step takes milliseconds. A hung server fails a call after its timeout, and no
+    call (retries included) outlives `retry_budget_s`."""
+
+    connect_s: float = Field(5.0, gt=0, description="Seconds to open a connection.")
+    create_s: float = Field(30.0, gt=0, description="Seconds for POST create (SciWorld starts "
+                            "a JVM per env). A timed-out create is never retried: it may have "
+                            "made an env, which is counted and reported as possibly leaked.")
+    reset_s: float = Field(30.0, gt=0, description="Seconds for POST reset.")
+    step_s: float = Field(30.0, gt=0, description="Seconds for POST step.")
+    close_s: float = Field(5.0, gt=0, description="Seconds for POST close.")
+    other_s: float = Field(10.0, gt=0, description="Seconds for the read-only GET endpoints "
+                           "(observation, available actions, vocabulary).")
+    max_retries: int = Field(3, ge=0, description="Retries of a call that may be repeated "
+                             "safely (never a step, a close or a create that may have arrived).")
+    backoff_s: float = Field(0.25, ge=0, description="First delay between retries; doubles.")
+    retry_budget_s: float = Field(60.0, gt=0, description="Most seconds one call may take, "
+                                  "retries and delays included.")
+
+
+class AgentGymFamilyConfig(_Section):
+    """An env family whose tasks live on an AgentGym env server, declared in YAML.
+
+    The family is then used like a bundled one: name it in a suite (`tasks.suite`) and run,
+    collect, play or serve it. Task ids are `<name>-<data index>`."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=48, description="Family name, "
+                      "as suites and task ids use it (lowercase, digits, underscores).")
+    profile: str = Field(description="The server's dialect of the AgentGym protocol: babyai, "
+                         "maze, wordle, textcraft, sciworld, webshop, alfworld "
+                         "(`agentrm-ray envs list` shows them).")
+    base_url: str = Field(description="Where the server listens, e.g. http://127.0.0.1:36001. "
+                          "'self-hosted' starts agentrm's maze test server in this process "
+                          "(maze profile only; for tests and demos).")
+    splits: dict[Literal["train", "dev", "test"], tuple[int, int]] = Field(
+        min_length=1, description="Data indices of each split as [start, stop) (stop "
+        "excluded), e.g. {test: [0, 40], train: [40, 100]}. Ranges must not overlap.")
+    held_in: bool = Field(False, description="Whether RMs train on this family's train split "
+                          "(the paper's held-in families); false: held-out.")
+    max_steps: int | None = Field(None, ge=1, description="Most turns before truncation "
+                                  "(default: tasks.max_steps).")
+    instruction: str | None = Field(None, description="What the policy is told about the "
+                                    "family (default: a generic instruction for the profile).")
+    timeouts: AgentGymTimeoutsConfig = Field(default_factory=AgentGymTimeoutsConfig)
+
+    @model_validator(mode="after")
+    def _ranges_are_sane(self) -> AgentGymFamilyConfig:
+        spans = sorted((start, stop, split) for split, (start, stop) in self.splits.items())
+        for start, stop, split in spans:
+            if not 0 <= start < stop:
+                raise ValueError(f"splits.{split}: [{start}, {stop}) is empty or negative")
+        for (_, stop, first), (start, _, second) in itertools.pairwise(spans):
+            if start < stop:
+                raise ValueError(f"splits.{first} and splits.{second} overlap")
+        return self
+
+
 class EnvWorkersConfig(_Section):
     workers: int = Field(1, ge=1, description="Number of env worker actors.")
     num_cpus_per_worker: float = Field(0.25, ge=0, description="CPUs reserved per env worker.")
@@ -196,6 +258,9 @@ class EnvWorkersConfig(_Section):
         256, ge=1, description="Live env sessions per worker before idle ones are evicted."
     )
     idle_timeout_s: float = Field(600.0, gt=0, description="Idle sessions older than this close.")
+    agentgym: list[AgentGymFamilyConfig] = Field(
+        default_factory=list, description="Env families served by AgentGym env servers "
+        "(one entry per family); suites name them like bundled families.")
 
 
 # ------------------------------------------------------------------------ search

@@ -14,9 +14,10 @@ from agentrm_ray.actors.env import EnvPool
 from agentrm_ray.actors.placement import ReplicaDemand, alive_nodes, placement_problems
 from agentrm_ray.actors.policy.pool import PolicyPool
 from agentrm_ray.actors.reward.pool import RewardPool, reward_model_names, value_head_of
-from agentrm_ray.config import RootConfig
+from agentrm_ray.config import ConfigError, RootConfig
 from agentrm_ray.config.models import PolicyBackend, RewardMethod
 from agentrm_ray.envs import family_by_env_id
+from agentrm_ray.envs.agentgym.declared import declare_agentgym_families, unreachable_servers
 from agentrm_ray.errors import AgentRMError
 from agentrm_ray.models.prepare import prepare
 from agentrm_ray.models.registry import KNOWN_MODELS, is_prepared, resolve_model
@@ -50,11 +51,16 @@ def uses_reward_model(cfg: RootConfig) -> bool:
 def check_before_start(cfg: RootConfig) -> SelectedTasks:
     """Every check a search run makes before it starts work, and none of the work.
 
-    The suite and its families must exist, and every model the run loads must be on disk.
+    The suite and its families must exist, the AgentGym servers of its declared families
+    must answer, and every model the run loads must be on disk.
     A packaged model that is not converted yet passes: `run` converts it before it starts.
     `config validate` runs this, so that it accepts exactly what `run` accepts.
     """
+    declare_agentgym_families(cfg.envs.agentgym)
     selected = select_tasks(cfg.tasks)
+    unreachable = unreachable_servers(cfg.envs.agentgym, set(selected.held_in))
+    if unreachable:
+        raise ConfigError(unreachable)
     # An OpenAI-compatible policy names a model its server serves, not a local checkpoint.
     served = cfg.policy.backend is PolicyBackend.openai
     names = {} if served else {"policy.model": cfg.policy.model}
@@ -119,6 +125,7 @@ class SearchStack:
         when the configured strategy ranks states; Serve passes True, since its requests
         choose their own strategy."""
         self.cfg = cfg
+        declare_agentgym_families(cfg.envs.agentgym)
         self.policy = PolicyPool(cfg)
         self.envs = EnvPool(cfg.envs)
         if with_reward_model is None:

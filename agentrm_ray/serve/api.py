@@ -26,7 +26,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agentrm_ray.actors.reward.api import RMState
 from agentrm_ray.config import RootConfig
-from agentrm_ray.config.models import RewardMethod, SearchConfig, SearchStrategy
+from agentrm_ray.config.models import (
+    AgentGymFamilyConfig,
+    RewardMethod,
+    SearchConfig,
+    SearchStrategy,
+)
+from agentrm_ray.envs.agentgym.declared import declare_agentgym_families
 from agentrm_ray.serve.auth import check_admin, check_bearer
 from agentrm_ray.serve.body_limit import BodyLimitMiddleware
 from agentrm_ray.serve.catalog import RegistryCatalog, TaskCatalog, env_catalogue
@@ -86,6 +92,7 @@ class IngressSettings:
     limits: ServeLimits = field(default_factory=ServeLimits)
     admin_digest: str | None = None  # sha256 of the admin endpoints' own token
     search: SearchConfig = field(default_factory=SearchConfig)  # the server's; requests overlay
+    agentgym: tuple[AgentGymFamilyConfig, ...] = ()  # declared families the catalog resolves
 
     @classmethod
     def from_config(cls, cfg: RootConfig, auth_digest: str | None = None,
@@ -93,7 +100,7 @@ class IngressSettings:
         return cls(reward_method=cfg.reward.method.value,
                    max_request_bytes=cfg.serve.max_request_bytes,
                    auth_digest=auth_digest, limits=cfg.serve.limits, admin_digest=admin_digest,
-                   search=cfg.search)
+                   search=cfg.search, agentgym=tuple(cfg.envs.agentgym))
 
 
 _bearer = HTTPBearer(auto_error=False, description="Needed when the server runs with a token.")
@@ -109,7 +116,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 def create_api(client: BackendClient, settings: IngressSettings,
                metrics: ServeMetrics | None = None, catalog: TaskCatalog | None = None
                ) -> FastAPI:
-    catalog = catalog or RegistryCatalog()
+    if catalog is None:
+        declare_agentgym_families(list(settings.agentgym))
+        catalog = RegistryCatalog()
     api = FastAPI(
         title="agentrm-ray search",
         version="1",

@@ -7,10 +7,12 @@ cached per family (some families build them in ~1 s).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Protocol
 
 from agentrm_ray.envs import EnvUnavailableError, UnknownEnvError, family_by_env_id, family_statuses
+from agentrm_ray.envs.registry import declared_family_names
 from agentrm_ray.envs.suites import SPLITS, FamilySpec, TaskSpec
 from agentrm_ray.serve.errors import FieldProblem, RequestProblems
 from agentrm_ray.serve.schemas import EnvInfo, ScoreItem, TaskRef
@@ -18,8 +20,9 @@ from agentrm_ray.types import Task
 
 
 @lru_cache(maxsize=64)
-def _tasks_by_id(env_id: str) -> dict[str, TaskSpec]:
-    return {t.task_id: t for t in family_by_env_id(env_id).tasks()}
+def _tasks_by_id(env_id: str, tasks: Callable[[], list[TaskSpec]]) -> dict[str, TaskSpec]:
+    """Keyed by the catalogue function too: a family declared again may list other tasks."""
+    return {t.task_id: t for t in tasks()}
 
 
 def family_of(env_id: str, loc: tuple[str | int, ...]) -> FamilySpec:
@@ -33,7 +36,7 @@ def family_of(env_id: str, loc: tuple[str | int, ...]) -> FamilySpec:
 def resolve_task(ref: TaskRef) -> Task:
     """The `Task` a reference names, with the suite's seed and split unless given."""
     spec = family_of(ref.env_id, ("body", "task", "env_id"))
-    tasks = _tasks_by_id(spec.env_id)
+    tasks = _tasks_by_id(spec.env_id, spec.tasks)
     found = tasks.get(ref.task_id)
     if found is None:
         examples = ", ".join(sorted(tasks)[:5])
@@ -60,9 +63,14 @@ def instructions_for(items: list[ScoreItem]) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=1)
 def env_catalogue() -> tuple[EnvInfo, ...]:
     """Every registered env with its task counts per split and whether it can run here."""
+    return _catalogue(declared_family_names())
+
+
+@lru_cache(maxsize=4)
+def _catalogue(declared: frozenset[str]) -> tuple[EnvInfo, ...]:
+    """Cached per set of declared families (a process may declare some after the first call)."""
     infos = []
     for status in family_statuses():
         spec = status.spec

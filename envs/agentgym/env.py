@@ -1,18 +1,21 @@
 """The AgentGym env: a TextEnv whose state lives on a remote AgentGym env server.
 
-Where the server is:
-- `base_url="http://host:port"` (AgentGym servers conventionally listen on port 36001), or
-- the environment variable AGENTRM_AGENTGYM_URL, or else
-- "self-hosted loopback" mode (the default for local use and tests): the maze test server of
-  `agentrm_ray.envs.agentgym.testserver`, started in this process on 127.0.0.1 on first use,
-  shared by all envs of the process and stopped when the last of them is closed. It only
-  speaks the maze dialect, so other profiles need a URL.
+Where the server is (never guessed: no URL is an error naming the fix):
+- `base_url="http://host:port"` (AgentGym servers conventionally listen on port 36001); a
+  family declared in a config's `envs.agentgym` passes its `base_url` this way, or
+- `base_url="self-hosted"`: the maze test server of `agentrm_ray.envs.agentgym.testserver`,
+  started in this process on 127.0.0.1 on first use, shared by all envs of the process and
+  stopped when the last of them is closed (maze dialect only; the bundled `agentgym` family
+  uses it, for tests and demos), or
+- with `base_url=None`, the environment variable AGENTRM_AGENTGYM_URL.
 
-Task ids are "<server>-<index>" and map to the server's data index (`data_idx`, `game`,
-`seed` or `session_id`, per profile). One remote env is created per TextEnv on its first reset
-and reused by later resets. Remote envs cannot be snapshotted, so `fork()` replays: a new env
-resets a fresh remote env to the same index and repeats the action prefix (the server's
-reset is deterministic per index). `oracle_action()` needs agentrm's `GET <prefix>oracle`
+Task ids are "<family>-<index>" and map to the server's data index (`data_idx`, `game`,
+`seed` or `session_id`, per profile); a declared family's catalogue is its split ranges. One
+remote env is created per TextEnv on its first reset and reused by later resets, and every
+step goes to that env: a search branch keeps its server env. Remote envs cannot be
+snapshotted, so `fork()` replays: a new env resets a fresh remote env (or an idle one, on a
+server without close) to the same index and repeats the action prefix (the server's reset is
+deterministic per index); only forks replay. `oracle_action()` needs agentrm's `GET <prefix>oracle`
 extension (the test server has it); other servers raise AgentGymOracleUnavailableError.
 
 `close()` (gym's close; also done in the background when an unclosed env is garbage-
@@ -33,17 +36,17 @@ from typing import Any
 import httpx
 import numpy as np
 
+from agentrm_ray.envs.agentgym.declared import SELF_HOSTED, SELF_HOSTED_PROFILE, DeclaredTasks
 from agentrm_ray.envs.agentgym.errors import AgentGymError
-from agentrm_ray.envs.agentgym.lifecycle import RemoteSession, close_when_collected
+from agentrm_ray.envs.agentgym.lifecycle import RemoteSession, close_when_collected, idle_envs
 from agentrm_ray.envs.agentgym.profiles import ActionSource, ServerProfile, get_profile
 from agentrm_ray.envs.agentgym.remote import RemoteEnv
-from agentrm_ray.envs.agentgym.transport import AgentGymHTTP, RetryPolicy
+from agentrm_ray.envs.agentgym.transport import AgentGymHTTP, CallTimeouts
 from agentrm_ray.envs.base import TextEnv, Transition
 from agentrm_ray.envs.suites import TaskSpec
 
 URL_ENV_VAR = "AGENTRM_AGENTGYM_URL"
 DEFAULT_AGENTGYM_URL = "http://127.0.0.1:36001"  # where AgentGym servers usually listen
-SELF_HOSTED_DIALECT = "maze"
 
 
 def _normalise(action: str) -> str:
@@ -59,7 +62,7 @@ class AgentGymEnv(TextEnv):
     def __init__(
         self,
         base_url: str | None = None,
-        server: str = SELF_HOSTED_DIALECT,
+        server: str = SELF_HOSTED_PROFILE,
         num_tasks: int | None = None,
         timeout_s: float = 60.0,
         max_retries: int = 3,
@@ -67,20 +70,36 @@ class AgentGymEnv(TextEnv):
         transport: httpx.BaseTransport | None = None,
         max_steps: int | None = None,
         render_mode: str | None = None,
+        timeouts: CallTimeouts | None = None,
+        family_name: str | None = None,
+        splits: tuple[tuple[str, int, int], ...] | None = None,
     ) -> None:
+        """`timeouts` (per kind of call, with the retry budget) replaces `timeout_s`,
+        `max_retries` and `backoff_s`; `family_name` and `splits` come from a declared family
+        (see declared.py) and set the task ids and catalogue."""
         super().__init__(max_steps=max_steps, render_mode=render_mode)
         self.profile: ServerProfile = get_profile(server)
         self.server = server
+        self.family = family_name or type(self).family  # type: ignore[misc]
+        self.splits = splits
         self.num_tasks = int(num_tasks or self.profile.default_num_tasks)
         self.timeout_s = float(timeout_s)
-        self.retry = RetryPolicy(max_retries=int(max_retries), backoff_s=float(backoff_s))
+        self.timeouts = timeouts or CallTimeouts.uniform(
+            float(timeout_s), int(max_retries), float(backoff_s))
+        self.retry = self.timeouts.retry
         self._base_url = base_url
         self._transport = transport  # tests: httpx.MockTransport for dialects we cannot host
-        if self._configured_url() is None and server != SELF_HOSTED_DIALECT:
+        url = self._configured_url()
+        if url is None:
             raise AgentGymError(
-                f"no AgentGym server URL for the {server!r} profile: pass base_url= (usually "
-                f"{DEFAULT_AGENTGYM_URL}) or set {URL_ENV_VAR}; only the {SELF_HOSTED_DIALECT!r} "
-                "dialect can be self-hosted"
+                f"no AgentGym server URL for the {server!r} profile: declare the family in the "
+                f"config's envs.agentgym with its base_url (usually {DEFAULT_AGENTGYM_URL}), "
+                f"pass base_url=, or set {URL_ENV_VAR}"
+            )
+        if url == SELF_HOSTED and server != SELF_HOSTED_PROFILE:
+            raise AgentGymError(
+                f"only the {SELF_HOSTED_PROFILE!r} profile can be self-hosted, not {server!r}; "
+                "give the server's URL"
             )
         self._session: RemoteSession | None = None
         self._finalizer: Any = None
@@ -90,6 +109,8 @@ class AgentGymEnv(TextEnv):
 
     # ----------------------------------------------------------------- family hooks
     def task_catalogue(self) -> list[TaskSpec]:
+        if self.splits is not None:
+            return DeclaredTasks(self.family, self.splits)()
         from agentrm_ray.envs.agentgym.family import agentgym_tasks
 
         return agentgym_tasks(self.server, self.num_tasks)
@@ -99,7 +120,7 @@ class AgentGymEnv(TextEnv):
         index = int(task.param("data_idx"))
         reply = remote.reset(index)
         self._set_raw_observation(reply.observation)
-        goal = reply.goal or f"{self.profile.goal} ({self.server} task {index})"
+        goal = reply.goal or f"{self.profile.goal} ({self.family} task {index})"
         return reply.observation, goal
 
     def _apply(self, action: str) -> Transition:
@@ -140,8 +161,8 @@ class AgentGymEnv(TextEnv):
         kwargs = super()._init_kwargs()
         kwargs.update(
             base_url=self._base_url, server=self.server, num_tasks=self.num_tasks,
-            timeout_s=self.timeout_s, max_retries=self.retry.max_retries,
-            backoff_s=self.retry.backoff_s, transport=self._transport,
+            timeout_s=self.timeout_s, timeouts=self.timeouts, transport=self._transport,
+            family_name=self.family, splits=self.splits,
         )
         return kwargs
 
@@ -177,22 +198,27 @@ class AgentGymEnv(TextEnv):
         if self._session is not None:
             return self._session
         url = self._configured_url()
+        assert url is not None  # checked in __init__
         lease = None
-        if url is None:
+        if url == SELF_HOSTED:
             from agentrm_ray.envs.agentgym.testserver import acquire_shared_server
 
             lease = acquire_shared_server()
             url = lease.url
         try:
             http = AgentGymHTTP(
-                url, dialect=self.server, timeout_s=self.timeout_s, retry=self.retry,
-                transport=self._transport,
+                url, dialect=self.server, timeouts=self.timeouts, transport=self._transport,
             )
         except BaseException:
             if lease is not None:
                 lease.release()
             raise
-        self._session = RemoteSession(RemoteEnv(http, self.profile), lease)
+        remote = None
+        if lease is None and self._transport is None:
+            remote = idle_envs.take(http.base_url, self.profile.name, self.timeouts)
+        if remote is None:
+            remote = RemoteEnv(http, self.profile)
+        self._session = RemoteSession(remote, lease)
         self._finalizer = close_when_collected(self, self._session)
         return self._session
 

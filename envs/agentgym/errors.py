@@ -11,7 +11,14 @@ class AgentGymError(AgentRMError):
 
 
 class AgentGymConnectionError(AgentGymError, ConnectionError):
-    """The server could not be reached (or did not answer in time) after bounded retries."""
+    """The server could not be reached (or did not answer in time) after bounded retries.
+
+    `may_have_arrived`: the request may have reached the server before the connection failed
+    (a read timeout), so whatever it asks for may have happened."""
+
+    def __init__(self, message: str, *, may_have_arrived: bool = False) -> None:
+        super().__init__(message)
+        self.may_have_arrived = may_have_arrived
 
 
 class AgentGymServerError(AgentGymError):

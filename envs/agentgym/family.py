@@ -1,8 +1,9 @@
 """The AgentGym family: tasks of a remote AgentGym server, and what the policy is told.
 
-The registered suite is the maze dialect's 25 games (what the self-hosted test server and a
-real LMRL maze server both offer); other servers get their catalogue from
-`agentgym_tasks(server, num_tasks)` through the env's `server=`/`num_tasks=` arguments.
+The bundled family is agentrm's maze test server, self-hosted in-process: the maze dialect's
+games 0-25. Real AgentGym servers are declared in a config (`envs.agentgym`, see declared.py);
+an env built by hand gets its catalogue from `agentgym_tasks(server, num_tasks)` through the
+env's `server=`/`num_tasks=` arguments.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import zlib
 from functools import cache
 
+from agentrm_ray.envs.agentgym.declared import SELF_HOSTED
 from agentrm_ray.envs.agentgym.profiles import get_profile
 from agentrm_ray.envs.suites import FamilySpec, PromptSpec, TaskSpec, assign_splits
 
@@ -48,16 +50,21 @@ Observation: You moved down and reached the goal at (8, 6). Success!"""
 
 @cache
 def _tasks(server: str, num_tasks: int) -> tuple[TaskSpec, ...]:
+    profile = get_profile(server)
+    if profile.catalogue.size is not None:
+        num_tasks = min(num_tasks, profile.catalogue.size)
     ids = [f"{server}-{i}" for i in range(num_tasks)]
     splits = assign_splits(ids, seed=zlib.crc32(server.encode()))
     return tuple(
-        TaskSpec(task_id, splits[task_id], seed=i, params=(("server", server), ("data_idx", i)))
+        TaskSpec(task_id, splits[task_id], seed=i,
+                 params=(("server", server), ("data_idx", profile.catalogue_index(i))))
         for i, task_id in enumerate(ids)
     )
 
 
 def agentgym_tasks(server: str = DEFAULT_SERVER, num_tasks: int | None = None) -> list[TaskSpec]:
-    """Tasks "<server>-<i>" for data indices 0..num_tasks-1, split 40/20/40 test/dev/train."""
+    """Tasks "<server>-<i>" for the profile's first num_tasks catalogue indices (spread over
+    the server's task types where the profile says how), split 40/20/40 test/dev/train."""
     count = int(num_tasks or get_profile(server).default_num_tasks)
     if count < 3:
         raise ValueError(f"an AgentGym task catalogue needs at least 3 tasks, got {count}")
@@ -65,7 +72,7 @@ def agentgym_tasks(server: str = DEFAULT_SERVER, num_tasks: int | None = None) -
 
 
 def default_tasks() -> list[TaskSpec]:
-    """The registered suite: the maze server's 25 games."""
+    """The registered suite: the maze server's 26 games."""
     return agentgym_tasks(DEFAULT_SERVER)
 
 
@@ -74,12 +81,13 @@ FAMILY = FamilySpec(
     env_id="agentrm/AgentGym-v0",
     entry_point="agentrm_ray.envs.agentgym.env:AgentGymEnv",
     description=(
-        "Client for remote AgentGym env servers (BabyAI, LMRL maze/wordle, TextCraft, SciWorld, "
-        "WebShop dialects); self-hosts a maze test server on 127.0.0.1 when no URL is given."
+        "agentrm's AgentGym maze test server, self-hosted on 127.0.0.1 (tests, demos); "
+        "declare real AgentGym servers in the config's envs.agentgym"
     ),
     held_in=False,
     prompt=PromptSpec(INSTRUCTION, EXAMPLE),
     tasks=default_tasks,
     max_steps=50,
     requires=("httpx",),
+    env_kwargs={"base_url": SELF_HOSTED},
 )

@@ -7,6 +7,7 @@ inside the garbage collector at any point of any thread, possibly while that thr
 HTTP pool's lock, so it only puts the session on a `queue.SimpleQueue` (documented as safe to
 call from `__del__` and weakref callbacks). Sessions still open at interpreter exit get one
 quick close attempt each, bounded in total time; nothing here raises during shutdown.
+Envs of servers that cannot close them are kept in `idle_envs` and reset for the next task.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ class RemoteSession:
                 return
             self._closed = True
         try:
-            self.remote.close(quick=quick)
+            if not self.remote.close(quick=quick) and self._lease is None and not quick:
+                idle_envs.put(self.remote)  # no close endpoint: keep it for the next reset
         except AgentGymConnectionError as exc:  # a server that is gone holds nothing more
             log.debug("AgentGym env %s not closed, server unreachable: %s",
                       self.remote.env_id, exc)
@@ -69,6 +71,50 @@ class RemoteSession:
 
 
 _open_sessions: weakref.WeakSet[RemoteSession] = weakref.WeakSet()
+
+
+class IdleEnvs:
+    """Envs of servers without a close endpoint, kept for reuse instead of abandoned.
+
+    Such a server (LMRL maze and wordle) frees nothing, so every create would leak one env
+    for good; reusing an idle env (every episode starts with a reset anyway) keeps the
+    server's env count at the most ever open at once. Keyed by server, dialect and timeouts
+    so a reused env behaves exactly like a new one; bounded so an idle burst is not hoarded.
+    """
+
+    def __init__(self, per_server: int = 256) -> None:
+        self.per_server = per_server
+        self._idle: dict[tuple[Any, ...], list[RemoteEnv]] = {}
+        self._lock = threading.Lock()
+        self.reused = 0
+
+    @staticmethod
+    def _key(remote: RemoteEnv) -> tuple[Any, ...]:
+        return (remote.http.base_url, remote.profile.name, remote.http.timeouts)
+
+    def put(self, remote: RemoteEnv) -> None:
+        with self._lock:
+            kept = self._idle.setdefault(self._key(remote), [])
+            if len(kept) < self.per_server:
+                kept.append(remote)
+
+    def take(self, base_url: str, profile: str, timeouts: Any) -> RemoteEnv | None:
+        """An idle env of that server, reopened, or None."""
+        with self._lock:
+            kept = self._idle.get((base_url, profile, timeouts))
+            if not kept:
+                return None
+            remote = kept.pop()
+            self.reused += 1
+        remote.reopen()
+        return remote
+
+    def count(self) -> int:
+        with self._lock:
+            return sum(len(kept) for kept in self._idle.values())
+
+
+idle_envs = IdleEnvs()
 
 
 class _BackgroundCloser:

@@ -17,6 +17,7 @@ import functools
 import socket
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,29 +40,68 @@ _SOCKET_OPTIONS = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How often and how patiently to retry: delays backoff_s, 2*backoff_s, ... (capped)."""
+    """How often and how patiently to retry: delays backoff_s, 2*backoff_s, ... (capped), and
+    never past `budget_s` seconds after the call started."""
 
     max_retries: int = 3
     backoff_s: float = 0.25
     max_backoff_s: float = 4.0
+    budget_s: float = 60.0
 
     def delay(self, attempt: int) -> float:
         return min(self.max_backoff_s, self.backoff_s * (2**attempt))
 
 
-@dataclass
+# The kind of a call is the last segment of its path: "create", "reset", "step", ...
+CALL_KINDS = ("create", "reset", "step", "close")
+
+
+@dataclass(frozen=True)
+class CallTimeouts:
+    """Seconds to wait per kind of call (a create may start a JVM, a step takes milliseconds)
+    and the retry policy; `other_s` covers the read-only GET endpoints."""
+
+    connect_s: float = 5.0
+    create_s: float = 30.0
+    reset_s: float = 30.0
+    step_s: float = 30.0
+    close_s: float = 5.0
+    other_s: float = 10.0
+    max_retries: int = 3
+    backoff_s: float = 0.25
+    budget_s: float = 60.0
+
+    @classmethod
+    def uniform(cls, timeout_s: float, max_retries: int = 3, backoff_s: float = 0.25
+                ) -> CallTimeouts:
+        """One timeout for every call (the env's plain `timeout_s=` argument)."""
+        return cls(connect_s=min(timeout_s, 10.0), create_s=timeout_s, reset_s=timeout_s,
+                   step_s=timeout_s, close_s=timeout_s, other_s=timeout_s,
+                   max_retries=max_retries, backoff_s=backoff_s,
+                   budget_s=max(60.0, timeout_s))
+
+    def for_call(self, kind: str) -> float:
+        return float(getattr(self, f"{kind}_s")) if kind in CALL_KINDS else self.other_s
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return RetryPolicy(self.max_retries, self.backoff_s, budget_s=self.budget_s)
+
+
+@dataclass(eq=False)
 class _Connection:
     """A pooled httpx client and what it learned about the server (endpoints it lacks)."""
 
     client: httpx.Client
     missing: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    possibly_leaked: int = 0  # creates that timed out after they may have reached the server
 
 
-def _new_client(timeout_s: float, transport: httpx.BaseTransport | None) -> httpx.Client:
+def _new_client(timeouts: CallTimeouts, transport: httpx.BaseTransport | None) -> httpx.Client:
     # Idle sockets are dropped before uvicorn's 5 s keep-alive timeout closes them server-side,
     # so a step is not sent on a connection the server is just closing.
-    timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0))
+    timeout = httpx.Timeout(timeouts.other_s, connect=timeouts.connect_s)
     if transport is None:
         transport = httpx.HTTPTransport(
             socket_options=_SOCKET_OPTIONS,
@@ -71,8 +111,21 @@ def _new_client(timeout_s: float, transport: httpx.BaseTransport | None) -> http
 
 
 @functools.lru_cache(maxsize=32)
-def _shared_connection(base_url: str, timeout_s: float) -> _Connection:
-    return _Connection(_new_client(timeout_s, None))
+def _shared_connection(base_url: str, timeouts: CallTimeouts) -> _Connection:
+    return _Connection(_new_client(timeouts, None))
+
+
+def possibly_leaked_creates() -> dict[str, int]:
+    """Per server URL: creates of this process that timed out after they may have arrived, so
+    the server may hold envs nobody will close (reported, since they cannot be found)."""
+    found: dict[str, int] = {}
+    for conn, url in list(_leak_sources.items()):
+        if conn.possibly_leaked:
+            found[url] = found.get(url, 0) + conn.possibly_leaked
+    return found
+
+
+_leak_sources: weakref.WeakKeyDictionary[_Connection, str] = weakref.WeakKeyDictionary()
 
 
 class AgentGymHTTP:
@@ -83,8 +136,7 @@ class AgentGymHTTP:
         base_url: str,
         *,
         dialect: str,
-        timeout_s: float = 60.0,
-        retry: RetryPolicy | None = None,
+        timeouts: CallTimeouts | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
@@ -93,12 +145,21 @@ class AgentGymHTTP:
             )
         self.base_url = base_url.rstrip("/")
         self.dialect = dialect
-        self.timeout_s = float(timeout_s)
-        self.retry = retry or RetryPolicy()
+        self.timeouts = timeouts or CallTimeouts()
+        self.retry = self.timeouts.retry
         if transport is None:
-            self._conn = _shared_connection(self.base_url, self.timeout_s)
+            self._conn = _shared_connection(self.base_url, self.timeouts)
         else:  # a custom (e.g. fake) transport, owned by the caller: a client of its own
-            self._conn = _Connection(_new_client(self.timeout_s, transport))
+            self._conn = _Connection(_new_client(self.timeouts, transport))
+        _leak_sources[self._conn] = self.base_url
+
+    @property
+    def possibly_leaked(self) -> int:
+        return self._conn.possibly_leaked
+
+    def count_possible_leak(self) -> None:
+        with self._conn.lock:
+            self._conn.possibly_leaked += 1
 
     def request(
         self,
@@ -126,12 +187,16 @@ class AgentGymHTTP:
         kwargs: dict[str, Any] = {"params": params}
         if body is not _NO_BODY:
             kwargs["json"] = body
+        call_timeout = self.timeouts.for_call(path.rstrip("/").rsplit("/", 1)[-1])
         if timeout_s is not None:
-            kwargs["timeout"] = httpx.Timeout(timeout_s)
+            call_timeout = timeout_s
         started = time.monotonic()
         failure = ""
         answered = False  # did the last failure come from the server (HTTP 5xx)?
         for attempt in range(attempts):
+            left = self.retry.budget_s - (time.monotonic() - started)
+            wait = max(0.05, min(call_timeout, left))
+            kwargs["timeout"] = httpx.Timeout(wait, connect=min(wait, self.timeouts.connect_s))
             try:
                 response = self._conn.client.request(method, url, **kwargs)
             except httpx.UnsupportedProtocol as exc:
@@ -143,7 +208,8 @@ class AgentGymHTTP:
                 if not idempotent:
                     raise AgentGymConnectionError(
                         f"AgentGym server at {self.base_url} failed during {key} ({failure}); "
-                        "not retried because the server may already have applied it"
+                        "not retried because the server may already have applied it",
+                        may_have_arrived=True,
                     ) from exc
             else:
                 status = response.status_code
@@ -152,18 +218,22 @@ class AgentGymHTTP:
                 else:
                     return self._decode(key, response, optional)
             if attempt + 1 < attempts:
-                time.sleep(self.retry.delay(attempt))
+                delay = self.retry.delay(attempt)
+                if time.monotonic() - started + delay >= self.retry.budget_s:
+                    failure += f"; gave up at the {self.retry.budget_s:g}s retry budget"
+                    break
+                time.sleep(delay)
         elapsed = time.monotonic() - started
         where = f"AgentGym server at {self.base_url} ({self.dialect} dialect)"
         if answered:
             raise AgentGymServerError(
-                f"{where} kept failing {key} after {attempts} attempt(s) in {elapsed:.1f}s: "
+                f"{where} kept failing {key} after {attempt + 1} attempt(s) in {elapsed:.1f}s: "
                 f"{failure}"
             )
         raise AgentGymConnectionError(
-            f"{where} did not answer {key} after {attempts} attempt(s) in {elapsed:.1f}s "
-            f"({failure}). Is the server running and reachable? Pass base_url=... or set "
-            "AGENTRM_AGENTGYM_URL."
+            f"{where} did not answer {key} after {attempt + 1} attempt(s) in {elapsed:.1f}s "
+            f"({failure}). Is the server running and reachable at that URL (the family's "
+            "base_url in envs.agentgym)?"
         )
 
     def _decode(self, key: str, response: httpx.Response, optional: bool) -> Any:

@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from agentrm_ray.envs import make_env
+from agentrm_ray.envs.agentgym.declared import SELF_HOSTED
 from agentrm_ray.envs.agentgym.env import URL_ENV_VAR, AgentGymEnv
 from agentrm_ray.envs.agentgym.errors import (
     AgentGymConnectionError,
@@ -31,10 +32,11 @@ from agentrm_ray.envs.agentgym.family import FAMILY, agentgym_tasks
 from agentrm_ray.envs.agentgym.profiles import PROFILES, parse_listed_actions
 from agentrm_ray.envs.agentgym.remote import RemoteEnv
 from agentrm_ray.envs.agentgym.testserver import AgentGymTestServer, acquire_shared_server
-from agentrm_ray.envs.agentgym.transport import AgentGymHTTP, RetryPolicy
+from agentrm_ray.envs.agentgym.transport import AgentGymHTTP, CallTimeouts
 from agentrm_ray.errors import AgentRMError
 
 FAST_RETRY = {"max_retries": 2, "backoff_s": 0.02}
+FAST_TIMEOUTS = CallTimeouts.uniform(60.0, **FAST_RETRY)
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +84,8 @@ def test_tasks_map_to_server_indices_and_splits() -> None:
     assert [t.task_id for t in tasks] == [f"maze-{i}" for i in range(25)]
     assert [t.param("data_idx") for t in tasks] == list(range(25))
     assert {t.split for t in tasks} == {"train", "dev", "test"}
-    assert len(agentgym_tasks("maze", 40)) == 40 and FAMILY.env_kwargs == {}
+    assert len(agentgym_tasks("maze", 40)) == 40
+    assert FAMILY.env_kwargs == {"base_url": SELF_HOSTED}  # the bundled family says so
     assert len(AgentGymEnv(base_url="http://127.0.0.1:1", num_tasks=7).task_catalogue()) == 7
 
 
@@ -117,7 +120,7 @@ def test_error_payload_with_http_200_is_a_clear_error(server) -> None:
 
 
 def test_stepping_a_finished_remote_env_names_the_endpoint(server) -> None:
-    http = AgentGymHTTP(server.url, dialect="maze", retry=RetryPolicy(**FAST_RETRY))
+    http = AgentGymHTTP(server.url, dialect="maze", timeouts=FAST_TIMEOUTS)
     remote = RemoteEnv(http, PROFILES["maze"])
     remote.reset(18)
     for _ in range(30):
@@ -129,7 +132,7 @@ def test_stepping_a_finished_remote_env_names_the_endpoint(server) -> None:
 
 
 def test_http_422_names_the_missing_field(server) -> None:
-    http = AgentGymHTTP(server.url, dialect="maze", retry=RetryPolicy(**FAST_RETRY))
+    http = AgentGymHTTP(server.url, dialect="maze", timeouts=FAST_TIMEOUTS)
     wrong = RemoteEnv(http, replace(PROFILES["maze"], index_field="data_idx"))
     with pytest.raises(AgentGymServerError, match=r"422.*field 'game' \(body\): Field required"):
         wrong.reset(0)
@@ -197,7 +200,7 @@ def test_a_lost_remote_env_is_recreated_on_reset(server) -> None:
     env.close()
 
 
-def test_self_hosted_loopback_is_the_default(monkeypatch) -> None:
+def test_the_bundled_family_self_hosts_on_loopback(monkeypatch) -> None:
     monkeypatch.delenv(URL_ENV_VAR, raising=False)
     lease = acquire_shared_server()  # hold the shared server so its counts stay ours to read
     try:
@@ -224,7 +227,7 @@ def test_self_hosted_server_stops_with_its_last_env_and_cli_serves() -> None:
     script = (
         "import socket\n"
         "from agentrm_ray.envs.agentgym.env import AgentGymEnv\n"
-        "env = AgentGymEnv(); env.reset(options={'task_id': 'maze-0'})\n"
+        "env = AgentGymEnv(base_url='self-hosted'); env.reset(options={'task_id': 'maze-0'})\n"
         "port = int(env.base_url.rsplit(':', 1)[1]); env.close()\n"
         "s = socket.socket(); print('refused' if s.connect_ex(('127.0.0.1', port)) else 'open')\n"
     )
@@ -272,8 +275,8 @@ def test_a_silent_server_times_out_boundedly() -> None:
         listener.bind(("127.0.0.1", 0))
         listener.listen(8)
         url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-        http = AgentGymHTTP(url, dialect="maze", timeout_s=0.2,
-                            retry=RetryPolicy(max_retries=1, backoff_s=0.01))
+        http = AgentGymHTTP(url, dialect="maze",
+                            timeouts=CallTimeouts.uniform(0.2, max_retries=1, backoff_s=0.01))
         started = time.monotonic()
         with pytest.raises(AgentGymConnectionError, match="ReadTimeout"):
             http.request("POST", "/maze/create")
@@ -312,7 +315,7 @@ def test_retries_are_bounded_and_counted() -> None:
 
     http = AgentGymHTTP("http://fake.invalid", dialect="maze",
                         transport=httpx.MockTransport(refuse),
-                        retry=RetryPolicy(max_retries=4, backoff_s=0.001))
+                        timeouts=CallTimeouts.uniform(60.0, max_retries=4, backoff_s=0.001))
     with pytest.raises(AgentGymConnectionError, match="5 attempt"):
         http.request("GET", "/maze/observation", params={"id": 0})
     assert len(calls) == 5
@@ -334,7 +337,7 @@ def test_5xx_is_retried_for_reset_but_a_step_is_never_repeated() -> None:
                        "POST /maze/reset": flaky_reset,
                        "POST /maze/step": timeout_step})
     http = AgentGymHTTP("http://fake.invalid", dialect="maze", transport=fake.transport,
-                        retry=RetryPolicy(max_retries=3, backoff_s=0.001))
+                        timeouts=CallTimeouts.uniform(60.0, max_retries=3, backoff_s=0.001))
     remote = RemoteEnv(http, PROFILES["maze"])
     assert remote.reset(0).observation == "start" and state["resets"] == 2
     with pytest.raises(AgentGymConnectionError, match="not retried"):
@@ -358,10 +361,14 @@ def test_oracle_is_unavailable_on_plain_servers() -> None:
 
 def test_unknown_profile_and_missing_url_are_clear(monkeypatch) -> None:
     monkeypatch.delenv(URL_ENV_VAR, raising=False)
-    with pytest.raises(AgentGymError, match="known: babyai"):
+    with pytest.raises(AgentGymError, match="known: alfworld, babyai"):
         AgentGymEnv(server="nethack")
     with pytest.raises(AgentGymError, match="no AgentGym server URL for the 'sciworld'"):
         AgentGymEnv(server="sciworld")
+    with pytest.raises(AgentGymError, match="envs.agentgym"):  # no silent self-hosted maze
+        AgentGymEnv()
+    with pytest.raises(AgentGymError, match="only the 'maze' profile can be self-hosted"):
+        AgentGymEnv(base_url="self-hosted", server="babyai")
 
 
 # ----------------------------------------------------------------------------- dialects (fakes)
@@ -446,11 +453,11 @@ def test_sciworld_negative_score_clamps_progress() -> None:
     env = AgentGymEnv(base_url="http://fake.invalid", server="sciworld", transport=fake.transport)
     env.reset(options={"task_id": "sciworld-0"})
     _, reward, terminated, _, info = env.step("focus on door")
-    assert terminated and not info["success"] and info["progress"] == 0.0 and reward == -100.0
+    assert terminated and not info["success"] and info["progress"] == 0.0 and reward == -1.0
     env.close()
 
 
-def test_webshop_state_shape_env_idx_and_no_close() -> None:
+def test_webshop_state_shape_env_idx_and_probed_close() -> None:
     page = "WebShop [SEP] Instruction: [SEP] i need a red mug under 20 dollars [SEP] Search"
     fake = FakeServer({
         "POST /create": lambda a: 7,  # WebShop answers a bare integer
@@ -469,7 +476,7 @@ def test_webshop_state_shape_env_idx_and_no_close() -> None:
     assert not info["success"] and info["progress"] == 0.5  # partial attribute match
     assert fake.requests[-1][2] == {"env_idx": 7, "action": "click[buy now]"}
     env.close()
-    assert not any(p.endswith("/close") for p in fake.paths())
+    assert fake.paths().count("POST /close") == 1  # probed: older servers have none (404)
 
 
 def test_textcraft_create_sends_an_empty_json_body() -> None:

@@ -570,3 +570,27 @@ def test_a_served_result_is_stamped_with_its_effective_config() -> None:
     assert stamped == config_hash(effective) != config_hash(cfg)
     other = _served(cfg, {**body, "strategy": {"name": "best_of_n", "n": 2}}).json()
     assert other["result"]["config_hash"] != stamped
+
+
+def test_declared_agentgym_families_are_listed_and_resolved_by_the_ingress() -> None:
+    """The production catalog (the env registry) sees the server config's declared families:
+    the ingress declares them in its own process."""
+    from agentrm_ray.config import load_config
+
+    cfg = load_config(overrides=[
+        "envs.agentgym=[{name: served_tc, profile: textcraft, base_url: 'http://127.0.0.1:9', "
+        "splits: {test: [0, 3], train: [3, 5]}}]"])
+    settings = IngressSettings("value", 4096, None, LIMITS, agentgym=tuple(cfg.envs.agentgym))
+    service, _ = fake_service(World())
+    api = create_api(service, settings)  # no catalog given: the registry's
+
+    async def go() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=api)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            return [await client.get("/v1/envs"), await client.post("/v1/search", json={
+                "task": {"env_id": "agentgym/served_tc-v0", "task_id": "served_tc-9"}})]
+
+    envs, unknown = asyncio.run(go())
+    listed = {e["env_id"]: e for e in envs.json()["envs"]}
+    assert listed["agentgym/served_tc-v0"]["tasks"] == {"train": 2, "dev": 0, "test": 3}
+    assert unknown.status_code == 422 and "served_tc-0" in unknown.text
