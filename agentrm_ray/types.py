@@ -105,6 +105,11 @@ class Budget(_Record):
     env_steps: int = 0
     rm_calls: int = 0
     wall_time_s: float = 0.0
+    # Calls to a remote env server (AgentGym), forks' replays included: what the search cost
+    # the server. Zero for in-process envs.
+    remote_creates: int = 0
+    remote_resets: int = 0
+    remote_steps: int = 0
 
     def __add__(self, other: Budget) -> Budget:
         return Budget(

@@ -52,6 +52,11 @@ def to_ascii(text: str) -> str:
     return _OUTSIDE_CHARSET.sub("?", text)
 
 
+# Info key under which env workers report the server calls an env made since the last report
+# ({"create": n, "reset": n, "step": n}; see `TextEnv.take_remote_calls`).
+REMOTE_CALLS = "remote_calls"
+
+
 @dataclass
 class Transition:
     """What a family's `_apply` reports for one action; the base class builds the gym tuple."""
@@ -108,6 +113,12 @@ class TextEnv(gym.Env[str, str]):
     def oracle_action(self) -> str:
         """The expert's next action in the current state."""
         raise NotImplementedError
+
+    def take_remote_calls(self) -> dict[str, int] | None:
+        """Calls this env made to a remote server since the last take (then zeroed), for envs
+        whose state lives on one; None for in-process envs. Taken by the env worker after an
+        open or a step, so a fork's create, reset and replay count with its first step."""
+        return None
 
     def _snapshot(self) -> Any | None:
         """Family state for a cheap fork, or None to fork by replay."""

@@ -27,7 +27,7 @@ import ray
 from agentrm_ray.actors.env.store import LiveSession, SessionStore
 from agentrm_ray.config.models import AgentGymFamilyConfig
 from agentrm_ray.envs.agentgym.declared import declare_agentgym_families
-from agentrm_ray.envs.base import TextEnv
+from agentrm_ray.envs.base import REMOTE_CALLS, TextEnv
 from agentrm_ray.envs.registry import family_statuses, make_env
 
 log = logging.getLogger(__name__)
@@ -90,6 +90,7 @@ class EnvWorkerImpl:
                 observation, reward, terminated, truncated, info = await asyncio.to_thread(
                     session.env.step, action
                 )
+                _report_remote_calls(session.env, info)
         finally:
             self.store.release(session)
         self.counts["steps"] += 1
@@ -171,6 +172,7 @@ class EnvWorkerImpl:
         except BaseException:
             _close_quietly(env)
             raise
+        _report_remote_calls(env, info)
         state = {"observation": observation, "info": info, "finished": env.finished}
         return env, state
 
@@ -213,6 +215,13 @@ class EnvWorkerImpl:
         while True:
             await asyncio.sleep(period)
             self._close_later(self.store.expire_idle())
+
+
+def _report_remote_calls(env: TextEnv, info: dict[str, Any]) -> None:
+    """Put the env's server calls since the last report into the reply's info."""
+    calls = env.take_remote_calls()
+    if calls is not None:
+        info[REMOTE_CALLS] = calls
 
 
 def _close_quietly(env: TextEnv) -> None:

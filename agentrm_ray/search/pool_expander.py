@@ -21,6 +21,7 @@ from agentrm_ray.actors.policy.api import GenerationRequest
 from agentrm_ray.actors.policy.pool import PolicyPool
 from agentrm_ray.config.models import SamplingConfig
 from agentrm_ray.envs import family_by_env_id, parse_react
+from agentrm_ray.envs.base import REMOTE_CALLS
 from agentrm_ray.prompting import policy_messages
 from agentrm_ray.search.expander import Expander, Proposal, SearchState
 from agentrm_ray.search.scorers import Scorer
@@ -42,6 +43,7 @@ class PoolExpander(Expander):
 
     async def open(self, task: Task) -> SearchState:
         session, observation, info = await self.envs.open(task)
+        self._count_remote(info)
         trajectory = Trajectory(
             task=task, goal=info.get("goal", ""), initial_observation=observation
         )
@@ -99,6 +101,13 @@ class PoolExpander(Expander):
             raise failure
         return list(results)  # type: ignore[arg-type]
 
+    def _count_remote(self, info: dict[str, Any]) -> None:
+        """Add the env server calls behind this open or step (a fork's replay included)."""
+        calls = info.get(REMOTE_CALLS) or {}
+        self.budget.remote_creates += calls.get("create", 0)
+        self.budget.remote_resets += calls.get("reset", 0)
+        self.budget.remote_steps += calls.get("step", 0)
+
     async def _close_quietly(self, handles: list[Any]) -> None:
         for handle in handles:
             with contextlib.suppress(Exception):
@@ -112,6 +121,7 @@ class PoolExpander(Expander):
             child, proposal.action
         )
         self.budget.env_steps += 1
+        self._count_remote(info)
         raw = proposal.raw if proposal.raw.strip() != proposal.action else None
         step = Step(
             thought=proposal.thought,

@@ -106,6 +106,8 @@ class AgentGymEnv(TextEnv):
         self._raw_observation = ""
         self._admissible: list[str] | None = None
         self._admissible_known = False
+        # server calls since the last take_remote_calls (a fork's start at zero)
+        self._calls = {"create": 0, "reset": 0, "step": 0}
 
     # ----------------------------------------------------------------- family hooks
     def task_catalogue(self) -> list[TaskSpec]:
@@ -118,6 +120,8 @@ class AgentGymEnv(TextEnv):
     def _load_task(self, task: TaskSpec, rng: np.random.Generator) -> tuple[str, str]:
         remote = self._open_session().remote
         index = int(task.param("data_idx"))
+        self._calls["create"] += remote.env_id is None
+        self._calls["reset"] += 1
         reply = remote.reset(index)
         self._set_raw_observation(reply.observation)
         goal = reply.goal or f"{self.profile.goal} ({self.family} task {index})"
@@ -132,6 +136,7 @@ class AgentGymEnv(TextEnv):
             if canonical is None:
                 return Transition(self.invalid_observation(action), valid=False)
             action = canonical
+        self._calls["step"] += 1
         reply = remote.step(action)
         self._set_raw_observation(reply.observation)
         if reply.invalid:
@@ -156,6 +161,10 @@ class AgentGymEnv(TextEnv):
 
     def oracle_action(self) -> str:
         return self._open_session().remote.oracle()
+
+    def take_remote_calls(self) -> dict[str, int] | None:
+        calls, self._calls = self._calls, {"create": 0, "reset": 0, "step": 0}
+        return calls
 
     def _init_kwargs(self) -> dict[str, Any]:
         kwargs = super()._init_kwargs()

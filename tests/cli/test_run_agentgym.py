@@ -88,6 +88,11 @@ def test_run_from_yaml_against_three_dialects_leaks_nothing(tmp_path: Path,
             assert servers[name].live_count == 0, name
         for name, server in servers.items():
             assert server.created_count <= TASKS_PER_FAMILY * MOST_CREATES_PER_TASK, name
+            budgets = [r["budget"] for r in records if r["task"]["env_id"] == f"agentgym/{name}-v0"]
+            # the budget counts what each task cost the server, creates and resets exactly
+            assert sum(b["remote_creates"] for b in budgets) == server.created_count, name
+            assert sum(b["remote_resets"] for b in budgets) == server.reset_count, name
+            assert all(b["remote_resets"] >= 1 for b in budgets), name
     finally:
         for server in servers.values():
             server.stop()

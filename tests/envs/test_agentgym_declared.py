@@ -167,3 +167,30 @@ def test_a_killed_server_leaves_a_clear_error_and_no_hang() -> None:
     assert server_problem(load_config(overrides=[
         f"envs.agentgym=[{{name: k, profile: textcraft, base_url: '{server.url}', "
         "splits: {test: [0, 2]}}]"]).envs.agentgym[0]) is not None
+
+
+def test_env_workers_report_server_calls_with_forks_replays_included(tmp_path: Path) -> None:
+    import asyncio
+
+    from agentrm_ray.actors.env.worker import EnvWorkerImpl
+
+    with AgentGymTestServer(server="textcraft") as server:
+        cfg = _config(tmp_path, _declared(server.url))
+        worker = EnvWorkerImpl(agentgym=cfg.envs.agentgym)
+
+        async def go() -> list[dict]:
+            opened = await worker.open("agentgym/tc-v0", "tc-1", 0)
+            sid = opened["session_id"]
+            first = await worker.step(sid, "move up")
+            second = await worker.step(sid, "move down")
+            child = await worker.fork(sid)
+            forked = await worker.step(child, "move up")
+            await worker.close_all()
+            return [opened["info"], first["info"], second["info"], forked["info"]]
+
+        infos = asyncio.run(go())
+    calls = [info["remote_calls"] for info in infos]
+    assert calls == [{"create": 1, "reset": 1, "step": 0}, {"create": 0, "reset": 0, "step": 1},
+                     {"create": 0, "reset": 0, "step": 1},
+                     {"create": 1, "reset": 1, "step": 3}]  # the fork: replay 2, then 1
+    assert server.created_count == 2 and server.reset_count == 2
