@@ -33,6 +33,9 @@ def served(request: pytest.FixtureRequest, ray_cluster, tiny_model: str,
         "serve.max_request_bytes=65536", "search.max_concurrent_tasks=8", *LIMIT_OVERRIDES,
         f"serve.runtime.ingress={request.param}",
         f"serve.model_roots=[{Path(tiny_value_model).parent}]",  # where the swap test's RM is
+        # a family declared in YAML, served like a bundled one (its server runs in the worker)
+        "envs.agentgym=[{name: served_maze, profile: maze, base_url: self-hosted, "
+        "splits: {test: [0, 3]}}]",
     ])
     url = start_search_app(cfg, token_digest(TOKEN), token_digest(ADMIN_TOKEN))
     try:

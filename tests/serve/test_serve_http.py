@@ -68,6 +68,19 @@ def test_greedy_search_returns_a_trajectory_and_its_budget(served: Served) -> No
     assert budget["policy_tokens_out"] > 0 and budget["env_steps"] == len(result["best"]["steps"])
 
 
+def test_a_declared_agentgym_family_is_served_with_its_server_costs(served: Served) -> None:
+    with _client(served) as c:
+        listed = {e["env_id"] for e in c.get("/v1/envs").json()["envs"]}
+        r = c.post("/v1/search", json={"task": {"env_id": "agentgym/served_maze-v0",
+                                                "task_id": "served_maze-2"}})
+    assert "agentgym/served_maze-v0" in listed
+    assert r.status_code == 200, r.text
+    result = r.json()["result"]
+    assert result["error"] is None and result["task"]["task_id"] == "served_maze-2"
+    budget = result["budget"]
+    assert budget["remote_creates"] == 1 and budget["remote_resets"] == 1  # one branch, one env
+
+
 def test_beam_search_is_ranked_by_the_value_rm(served: Served) -> None:
     with _client(served) as c:
         r = c.post("/v1/search", json={"task": MAZE_TASK, "strategy": BEAM,
