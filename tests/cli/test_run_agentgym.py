@@ -113,3 +113,42 @@ def test_a_declared_family_with_no_server_fails_before_ray_starts(tmp_path: Path
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert "envs.agentgym.0.base_url" in proc.stderr and url in proc.stderr
     assert not (tmp_path / "out" / "results.jsonl").exists()
+
+
+@pytest.mark.integration
+def test_a_server_killed_mid_run_fails_its_tasks_not_the_run(tmp_path: Path,
+                                                             tiny_model: str) -> None:
+    """Its tasks are reported as failed, naming the server; the other family's finish and
+    leave nothing open; the run exits 0 because not every task failed."""
+    servers = {"mz": AgentGymTestServer(server="maze").start(),
+               "tc": AgentGymTestServer(server="textcraft").start()}
+
+    def kill_textcraft_once_busy() -> None:
+        deadline = time.monotonic() + 300
+        while servers["tc"].created_count == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        servers["tc"].stop()
+
+    killer = threading.Thread(target=kill_textcraft_once_busy, daemon=True)
+    killer.start()
+    try:
+        config = _config(tmp_path, {name: (s.dialect.name, s.url) for name, s in servers.items()},
+                         tiny_model)
+        out = tmp_path / "run"
+        proc = subprocess.run(
+            [sys.executable, "-m", "agentrm_ray.cli.main", "run", "--config", str(config),
+             "--output", str(out), "--set", "search.max_concurrent_tasks=1"],
+            capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+        by_family: dict[str, list[dict]] = {"mz": [], "tc": []}
+        for r in records:
+            by_family[r["task"]["env_id"].removeprefix("agentgym/").removesuffix("-v0")].append(r)
+        assert len(by_family["mz"]) == len(by_family["tc"]) == TASKS_PER_FAMILY
+        assert all(r["error"] is None for r in by_family["mz"])
+        failed = [r for r in by_family["tc"] if r["error"] is not None]
+        assert failed and all(servers["tc"].url in r["error"] for r in failed)
+        assert servers["mz"].live_count == 0
+    finally:
+        for server in servers.values():
+            server.stop()
