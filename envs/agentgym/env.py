@@ -86,7 +86,6 @@ class AgentGymEnv(TextEnv):
         self.timeout_s = float(timeout_s)
         self.timeouts = timeouts or CallTimeouts.uniform(
             float(timeout_s), int(max_retries), float(backoff_s))
-        self.retry = self.timeouts.retry
         self._base_url = base_url
         self._transport = transport  # tests: httpx.MockTransport for dialects we cannot host
         url = self._configured_url()

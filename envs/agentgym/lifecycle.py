@@ -86,7 +86,6 @@ class IdleEnvs:
         self.per_server = per_server
         self._idle: dict[tuple[Any, ...], list[RemoteEnv]] = {}
         self._lock = threading.Lock()
-        self.reused = 0
 
     @staticmethod
     def _key(remote: RemoteEnv) -> tuple[Any, ...]:
@@ -105,7 +104,6 @@ class IdleEnvs:
             if not kept:
                 return None
             remote = kept.pop()
-            self.reused += 1
         remote.reopen()
         return remote
 

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,33 @@ def _config(tmp_path: Path, urls: dict[str, tuple[str, str]], tiny_model: str) -
     return path
 
 
+def _once_busy(server: AgentGymTestServer, action: Callable[[], None]) -> threading.Thread:
+    """Run `action` in a thread as soon as the server has created its first env."""
+    def wait_then_act() -> None:
+        deadline = time.monotonic() + 300
+        while server.created_count == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        action()
+
+    thread = threading.Thread(target=wait_then_act, daemon=True)
+    thread.start()
+    return thread
+
+
+def _run(tmp_path: Path, servers: dict[str, AgentGymTestServer], tiny_model: str,
+         *extra: str) -> list[dict]:
+    """`agentrm-ray run` on a config declaring one family per server; must exit 0."""
+    config = _config(tmp_path, {name: (s.dialect.name, s.url) for name, s in servers.items()},
+                     tiny_model)
+    out = tmp_path / "run"
+    proc = subprocess.run(
+        [sys.executable, "-m", "agentrm_ray.cli.main", "run", "--config", str(config),
+         "--output", str(out), *extra],
+        capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+
+
 @pytest.mark.integration
 def test_run_from_yaml_against_three_dialects_leaks_nothing(tmp_path: Path,
                                                             tiny_model: str) -> None:
@@ -58,27 +86,15 @@ def test_run_from_yaml_against_three_dialects_leaks_nothing(tmp_path: Path,
     }
     paused = threading.Event()
 
-    def pause_textcraft_once_busy() -> None:
-        deadline = time.monotonic() + 300
-        while servers["tc"].created_count == 0 and time.monotonic() < deadline:
-            time.sleep(0.05)
+    def pause_textcraft() -> None:
         servers["tc"].pause()
         paused.set()
         time.sleep(1.5)
         servers["tc"].resume()
 
-    pauser = threading.Thread(target=pause_textcraft_once_busy, daemon=True)
-    pauser.start()
+    _once_busy(servers["tc"], pause_textcraft)
     try:
-        config = _config(tmp_path, {name: (s.dialect.name, s.url) for name, s in servers.items()},
-                         tiny_model)
-        out = tmp_path / "run"
-        proc = subprocess.run(
-            [sys.executable, "-m", "agentrm_ray.cli.main", "run", "--config", str(config),
-             "--output", str(out)],
-            capture_output=True, text=True, timeout=600)
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+        records = _run(tmp_path, servers, tiny_model)
         assert sorted(r["task"]["env_id"] for r in records) == sorted(
             f"agentgym/{name}-v0" for name in servers for _ in range(TASKS_PER_FAMILY))
         for r in records:
@@ -123,24 +139,9 @@ def test_a_server_killed_mid_run_fails_its_tasks_not_the_run(tmp_path: Path,
     servers = {"mz": AgentGymTestServer(server="maze").start(),
                "tc": AgentGymTestServer(server="textcraft").start()}
 
-    def kill_textcraft_once_busy() -> None:
-        deadline = time.monotonic() + 300
-        while servers["tc"].created_count == 0 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        servers["tc"].stop()
-
-    killer = threading.Thread(target=kill_textcraft_once_busy, daemon=True)
-    killer.start()
+    _once_busy(servers["tc"], servers["tc"].stop)
     try:
-        config = _config(tmp_path, {name: (s.dialect.name, s.url) for name, s in servers.items()},
-                         tiny_model)
-        out = tmp_path / "run"
-        proc = subprocess.run(
-            [sys.executable, "-m", "agentrm_ray.cli.main", "run", "--config", str(config),
-             "--output", str(out), "--set", "search.max_concurrent_tasks=1"],
-            capture_output=True, text=True, timeout=600)
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+        records = _run(tmp_path, servers, tiny_model, "--set", "search.max_concurrent_tasks=1")
         by_family: dict[str, list[dict]] = {"mz": [], "tc": []}
         for r in records:
             by_family[r["task"]["env_id"].removeprefix("agentgym/").removesuffix("-v0")].append(r)

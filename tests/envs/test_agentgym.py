@@ -5,7 +5,6 @@ TextCraft). The fakes answer in the shapes described in /work/shared/AGENTGYM_PR
 from __future__ import annotations
 
 import gc
-import json
 import os
 import pickle
 import socket
@@ -18,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from agentgym_fake_server import FakeServer
 
 from agentrm_ray.envs import make_env
 from agentrm_ray.envs.agentgym.declared import SELF_HOSTED
@@ -281,29 +281,6 @@ def test_a_silent_server_times_out_boundedly() -> None:
         with pytest.raises(AgentGymConnectionError, match="ReadTimeout"):
             http.request("POST", "/maze/create")
         assert time.monotonic() - started < 5.0
-
-
-class FakeServer:
-    """A scripted AgentGym server behind httpx.MockTransport; records every request."""
-
-    def __init__(self, routes: dict[str, Callable[[dict[str, Any]], Any]]) -> None:
-        self.routes = routes
-        self.requests: list[tuple[str, str, dict[str, Any]]] = []
-        self.transport = httpx.MockTransport(self._handle)
-
-    def _handle(self, request: httpx.Request) -> httpx.Response:
-        args = dict(request.url.params)
-        if request.content:
-            args.update(json.loads(request.content))
-        self.requests.append((request.method, request.url.path, args))
-        handler = self.routes.get(f"{request.method} {request.url.path}")
-        if handler is None:
-            return httpx.Response(404, json={"detail": "Not Found"})
-        result = handler(args)
-        return result if isinstance(result, httpx.Response) else httpx.Response(200, json=result)
-
-    def paths(self) -> list[str]:
-        return [f"{method} {path}" for method, path, _ in self.requests]
 
 
 def test_retries_are_bounded_and_counted() -> None:
