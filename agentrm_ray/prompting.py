@@ -14,11 +14,13 @@ from __future__ import annotations
 from agentrm_ray.types import Step, Trajectory
 
 TASK_HEADER = "Your task is to: {goal}"
+EXAMPLE_OPENS = "Here is an example.\n"
+EXAMPLE_CLOSES = "\n\nNow it is your turn.\n"
 
 
 def policy_messages(instruction: str, example: str, trajectory: Trajectory) -> list[dict[str, str]]:
     """Chat messages asking the policy for its next Thought/Action."""
-    shown = f"Here is an example.\n{example}\n\nNow it is your turn.\n" if example else ""
+    shown = f"{EXAMPLE_OPENS}{example}{EXAMPLE_CLOSES}" if example else ""
     first = (
         f"{instruction}\n\n{shown}"
         f"{TASK_HEADER.format(goal=trajectory.goal)}\n"
@@ -29,6 +31,16 @@ def policy_messages(instruction: str, example: str, trajectory: Trajectory) -> l
         messages.append({"role": "assistant", "content": step_turn(step)})
         messages.append({"role": "user", "content": f"Observation: {step.observation}"})
     return messages
+
+
+def instruction_of_preamble(preamble: str) -> str:
+    """The instruction in the text before the task line of a first policy message: without
+    the one-shot example `policy_messages` shows there (the RM reads no example)."""
+    opens = preamble.find(EXAMPLE_OPENS.strip())
+    closes = preamble.rfind(EXAMPLE_CLOSES.strip())
+    if opens == -1 or closes < opens:
+        return preamble.strip()
+    return (preamble[:opens] + preamble[closes + len(EXAMPLE_CLOSES.strip()):]).strip()
 
 
 def step_turn(step: Step) -> str:

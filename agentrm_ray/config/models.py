@@ -401,6 +401,9 @@ class ServeLimitsConfig(_Section):
     max_score_states: int = Field(
         64, ge=1, description="Most states one POST /v1/score may send."
     )
+    max_completion_tokens: int = Field(
+        1024, ge=1, description="Largest `max_tokens` of a POST /v1/chat/completions candidate."
+    )
 
 
 class ServeIngress(str, Enum):

@@ -28,7 +28,9 @@ from agentrm_ray.actors.reward.api import RMState
 from agentrm_ray.config import RootConfig
 from agentrm_ray.config.models import (
     AgentGymFamilyConfig,
+    PolicyConfig,
     RewardMethod,
+    SamplingConfig,
     SearchConfig,
     SearchStrategy,
 )
@@ -36,6 +38,8 @@ from agentrm_ray.envs.agentgym.declared import declare_agentgym_families
 from agentrm_ray.serve.auth import check_admin, check_bearer
 from agentrm_ray.serve.body_limit import BodyLimitMiddleware
 from agentrm_ray.serve.catalog import RegistryCatalog, TaskCatalog, env_catalogue
+from agentrm_ray.serve.chat_routes import add_chat_routes
+from agentrm_ray.serve.chat_schemas import NextTurnJob, NextTurns
 from agentrm_ray.serve.errors import (
     RETRY_AFTER_S,
     BackendUnavailable,
@@ -63,7 +67,7 @@ from agentrm_ray.types import Task
 
 HEALTH_TIMEOUT_S = 10.0
 ROUTES = ("/healthz", "/v1/envs", "/v1/search", "/v1/search/stream", "/v1/score",
-          "/v1/stats", "/v1/admin/reward-model")
+          "/v1/stats", "/v1/admin/reward-model", "/v1/models", "/v1/chat/completions")
 
 
 class JSONBody(bytes):
@@ -79,6 +83,7 @@ class BackendClient(Protocol):
                      ) -> SearchResponse | JSONBody | ErrorReply: ...
     def stream(self, req: SearchRequest, task: Task) -> AsyncIterator[tuple[str, dict]]: ...
     async def score(self, states: list[RMState]) -> ScoreResponse | JSONBody | ErrorReply: ...
+    async def next_turns(self, job: NextTurnJob) -> NextTurns | ErrorReply: ...
     async def swap(self, req: SwapRequest) -> SwapResponse | ErrorReply: ...
     async def stats(self) -> StatsResponse: ...
     async def health(self) -> dict[str, Any]: ...
@@ -93,6 +98,8 @@ class IngressSettings:
     admin_digest: str | None = None  # sha256 of the admin endpoints' own token
     search: SearchConfig = field(default_factory=SearchConfig)  # the server's; requests overlay
     agentgym: tuple[AgentGymFamilyConfig, ...] = ()  # declared families the catalog resolves
+    policy_model: str = PolicyConfig.model_fields["model"].default  # the /v1/models id
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)  # chat requests overlay
 
     @classmethod
     def from_config(cls, cfg: RootConfig, auth_digest: str | None = None,
@@ -100,7 +107,8 @@ class IngressSettings:
         return cls(reward_method=cfg.reward.method.value,
                    max_request_bytes=cfg.serve.max_request_bytes,
                    auth_digest=auth_digest, limits=cfg.serve.limits, admin_digest=admin_digest,
-                   search=cfg.search, agentgym=tuple(cfg.envs.agentgym))
+                   search=cfg.search, agentgym=tuple(cfg.envs.agentgym),
+                   policy_model=cfg.policy.model, sampling=cfg.policy.sampling)
 
 
 _bearer = HTTPBearer(auto_error=False, description="Needed when the server runs with a token.")
@@ -215,6 +223,7 @@ def create_api(client: BackendClient, settings: IngressSettings,
         """Load a new RM checkpoint, send new requests to it, drain and stop the old one."""
         return _reply(await client.swap(req))
 
+    add_chat_routes(api, client, settings, authorized, _raise_error, _ERRORS)
     return api
 
 
@@ -231,11 +240,17 @@ def _admit(req: SearchRequest, settings: IngressSettings, catalog: TaskCatalog) 
     return catalog.resolve(req.task)
 
 
-def _reply(reply: Any) -> Any:
+def _raise_error(reply: Any) -> Any:
+    """A backend's ErrorReply as the HTTP error it stands for; anything else unchanged."""
     if isinstance(reply, ErrorReply):
         if reply.status == 422 and reply.loc:
             raise RequestProblems([FieldProblem(tuple(reply.loc), reply.detail)])
         raise HTTPException(reply.status, reply.detail)
+    return reply
+
+
+def _reply(reply: Any) -> Any:
+    reply = _raise_error(reply)
     if isinstance(reply, JSONBody):
         return Response(bytes(reply), media_type="application/json")
     if isinstance(reply, BaseModel):

@@ -28,6 +28,7 @@ from ray.serve.handle import DeploymentHandle
 from agentrm_ray.actors.reward.api import RMState
 from agentrm_ray.config import RootConfig
 from agentrm_ray.serve.api import IngressSettings, JSONBody, create_api
+from agentrm_ray.serve.chat_schemas import NextTurnJob, NextTurns
 from agentrm_ray.serve.errors import BackendUnavailable
 from agentrm_ray.serve.loopback import keep_replica_grpc_on_loopback
 from agentrm_ray.serve.metrics import ServeMetrics
@@ -94,6 +95,9 @@ class SearchBackend:
     async def score(self, states: list[RMState]) -> JSONBody | ErrorReply:
         return _json(await self.service.score(states))
 
+    async def next_turns(self, job: NextTurnJob) -> NextTurns | ErrorReply:
+        return await self.service.next_turns(job)
+
     async def swap(self, req: SwapRequest) -> SwapResponse | ErrorReply:
         return await self.service.swap(req)
 
@@ -139,6 +143,9 @@ class HandleClient:
 
     async def score(self, states: list[RMState]) -> JSONBody | ErrorReply:
         return _body(await self._call("score", states))
+
+    async def next_turns(self, job: NextTurnJob) -> NextTurns | ErrorReply:
+        return await self._call("next_turns", job)
 
     async def swap(self, req: SwapRequest) -> SwapResponse | ErrorReply:
         return await self._call("swap", req)

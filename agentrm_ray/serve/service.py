@@ -23,8 +23,10 @@ from agentrm_ray.errors import AgentRMError
 from agentrm_ray.search.expander import Expander
 from agentrm_ray.search.scorers import PoolScorer, Scorer
 from agentrm_ray.search.stack import SearchStack, instruction_for
+from agentrm_ray.serve.chat_schemas import NextTurnJob, NextTurns
 from agentrm_ray.serve.env_tracking import TrackedPoolExpander
 from agentrm_ray.serve.model_roots import REFUSAL, swappable
+from agentrm_ray.serve.next_turn import NextTurnRanker
 from agentrm_ray.serve.reward_switch import RewardSwitch, SwapNotSupported, first_generation
 from agentrm_ray.serve.runner import DoneHook, ExpanderFactory, SearchRunner, SearchTimeout
 from agentrm_ray.serve.schemas import (
@@ -37,9 +39,11 @@ from agentrm_ray.serve.schemas import (
     SwapRequest,
     SwapResponse,
 )
-from agentrm_ray.types import Task
+from agentrm_ray.types import Budget, Task
 
 log = logging.getLogger(__name__)
+
+NEXT_TURN = "next_turn"  # how chat completions are counted in the search metrics
 
 StreamItem = tuple[str, dict[str, Any]]  # (SSE event name, JSON payload)
 
@@ -68,6 +72,8 @@ class SearchService:
         self.rewards = RewardSwitch(first, self._make_pool, self._make_scorer)
         self.runner = SearchRunner(cfg, make_expander or self._make_expander, self.rewards,
                                    default_max_steps, on_done)
+        self.ranker = NextTurnRanker(stack.policy, self.rewards)
+        self.on_done = on_done
 
     @classmethod
     async def start(cls, cfg: RootConfig, default_max_steps: int | None = None,
@@ -123,6 +129,26 @@ class SearchService:
             return ScoreResponse(scores=results, reward_model=rm.model,
                                  reward_generation=rm.number)
 
+    async def next_turns(self, job: NextTurnJob) -> NextTurns | ErrorReply:
+        """Step-level Best-of-N for a chat completion (`serve/next_turn.py`)."""
+        outcome = "ok"
+        spent = self.ranker.tokens_out
+        try:
+            return await self.ranker.rank(job)
+        except asyncio.CancelledError:
+            outcome = "cancelled"
+            raise
+        except Exception as exc:  # the policy or RM failed: say which, keep the trace in the log
+            outcome = "failed"
+            log.warning("chat completion failed", exc_info=exc)
+            return ErrorReply(status=502, detail=f"sampling or scoring the next turn failed "
+                              f"({_root_cause_name(exc)}: {exc}); the server log has the details")
+        finally:
+            if self.on_done is not None:
+                self.on_done(NEXT_TURN, outcome,
+                             Budget(policy_tokens_out=self.ranker.tokens_out - spent,
+                                    policy_calls=1))
+
     async def swap(self, req: SwapRequest) -> SwapResponse | ErrorReply:
         if not swappable(req.model, self.cfg.serve.model_roots):
             return ErrorReply(status=422, detail=REFUSAL, loc=["body", "model"])
@@ -154,7 +180,7 @@ class SearchService:
             reward_model=self.rewards.current.model,
             reward_generation=self.rewards.current.number,
             reward_generations_alive=sorted(self.rewards.alive),
-            policy_tokens_out=self.runner.tokens_out,
+            policy_tokens_out=self.runner.tokens_out + self.ranker.tokens_out,
         )
 
     async def health(self) -> dict[str, Any]:

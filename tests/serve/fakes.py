@@ -16,6 +16,7 @@ from typing import Any
 from fake_expander import FakeExpander, FakeWorld, State
 from ray.exceptions import TaskCancelledError
 
+from agentrm_ray.actors.policy.api import GenerationRequest, GenerationResult, Sample
 from agentrm_ray.actors.reward.api import RMState, ScoreResult
 from agentrm_ray.config import RootConfig, load_config
 from agentrm_ray.search.scorers import Scorer
@@ -25,6 +26,7 @@ from agentrm_ray.serve.service import SearchService
 from agentrm_ray.types import Task, Trajectory
 
 ACTIONS = ("a", "b", "c")
+SAMPLED_ACTIONS = ("b", "c", "a")  # FakePolicyPool's samples, in order
 MAZE_TASK = {"env_id": "agentrm/Maze-v0", "task_id": "double-t-01"}  # a real task: real servers
 TOY_ENV = "fake/AllA-v0"  # the toy world's own env id: never passed off as a registered env
 TOY_TASK = {"env_id": TOY_ENV, "task_id": "all-a-01"}
@@ -93,6 +95,22 @@ class FakeRewardPool:
         self.events.append("shutdown")
 
 
+class FakePolicyPool:
+    """Duck-typed PolicyPool for chat completions: the i-th sample proposes SAMPLED_ACTIONS[i]
+    (cycled), so the fake RM's favourite ("a") is never the first sample; records requests."""
+
+    def __init__(self) -> None:
+        self.requests: list[GenerationRequest] = []
+
+    async def generate(self, request: GenerationRequest) -> GenerationResult:
+        self.requests.append(request)
+        samples = [Sample(text=f"Thought: try {action}\nAction: {action}", num_tokens=5,
+                          finish_reason="stop")
+                   for action in (SAMPLED_ACTIONS[i % len(SAMPLED_ACTIONS)]
+                                  for i in range(request.n))]
+        return GenerationResult(samples=samples, prompt_tokens=11)
+
+
 class FakeEnvs:
     def __init__(self, world: World) -> None:
         self.world = world
@@ -130,7 +148,7 @@ def fake_service(world: World, pool: FakeRewardPool | None = None,
         return PoolScorer(rm, lambda task: "make every action an a")
 
     pool = pool or FakeRewardPool()
-    stack = FakeStack(FakeEnvs(world), pool, toy_scorer(pool))
+    stack = FakeStack(FakeEnvs(world), pool, toy_scorer(pool), FakePolicyPool())
     service = SearchService(cfg or fake_config(), stack,  # type: ignore[arg-type]
                             make_expander=lambda s: FakeExpander(world, scorer=s))
     service.rewards.make_scorer = toy_scorer  # swapped-in RMs score the toy env too

@@ -9,7 +9,8 @@ ADMIN_TOKEN = "test-admin-token-456"  # the admin endpoints' own token
 # Small caps keep fuzzed requests cheap: every accepted search is at most a few seconds.
 # They are config (`serve.limits`), set here as overrides.
 TEST_LIMITS = {"max_n": 4, "max_beam_cells": 4, "max_steps": 4, "max_mcts_iterations": 4,
-               "max_mcts_expansions": 2, "max_timeout_s": 120, "max_score_states": 8}
+               "max_mcts_expansions": 2, "max_timeout_s": 120, "max_score_states": 8,
+               "max_completion_tokens": 16}
 LIMIT_OVERRIDES = [f"serve.limits.{key}={value}" for key, value in TEST_LIMITS.items()]
 
 

@@ -20,8 +20,9 @@ def _parameters(function: object) -> list[str]:
     return list(inspect.signature(function).parameters)
 
 
-def test_the_protocol_holds_the_six_calls() -> None:
-    assert PROTOCOL_METHODS == ["health", "score", "search", "stats", "stream", "swap"]
+def test_the_protocol_holds_the_seven_calls() -> None:
+    assert PROTOCOL_METHODS == ["health", "next_turns", "score", "search", "stats", "stream",
+                                "swap"]
 
 
 @pytest.mark.parametrize("implementation", [SearchService, SearchBackend, HandleClient])

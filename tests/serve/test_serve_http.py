@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 import httpx
+import openai
 import pytest
 import schemathesis
 from fakes import MAZE_TASK
@@ -24,6 +25,12 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 from served import Served
 from sse_client import parse_sse
+
+from agentrm_ray.envs import family_by_env_id, parse_react
+from agentrm_ray.prompting import policy_messages
+from agentrm_ray.serve.chat_history import read_chat
+from agentrm_ray.serve.chat_schemas import ChatMessage
+from agentrm_ray.types import Step, Trajectory
 
 pytestmark = pytest.mark.integration
 
@@ -118,6 +125,68 @@ def test_score_endpoint_scores_trajectories_with_the_rm(served: Served) -> None:
     scores = [s["score"] for s in first.json()["scores"]]
     assert None not in scores and len(scores) == 2
     assert [round(s["score"], 5) for s in again.json()["scores"]] == [round(s, 5) for s in scores]
+
+
+def _openai(served: Served, key: str | None = None) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{served.url}/v1", api_key=key or served.token, timeout=120,
+                         max_retries=0)
+
+
+def test_openai_client_gets_rm_ranked_next_turns_over_a_conversation(served: Served) -> None:
+    """A harness that keeps its own env: it sends the conversation, gets the RM's pick of the
+    sampled next turns, acts, and sends the longer conversation on the next turn."""
+    with _client(served) as c:
+        searched = c.post("/v1/search", json={"task": MAZE_TASK, "limits": {"max_steps": 2}})
+    trajectory = Trajectory.model_validate(searched.json()["result"]["best"])
+    prompt = family_by_env_id(trajectory.task.env_id).prompt
+    client = _openai(served)
+    model = client.models.list().data[0].id
+    messages = policy_messages(prompt.instruction, prompt.example,
+                               trajectory.model_copy(update={"steps": trajectory.steps[:1]}))
+    for _turn in range(2):
+        reply = client.chat.completions.create(model=model, messages=messages, n=2,
+                                               extra_body={"best_of": 3})
+        ranking = reply.agentrm
+        scores = [c["score"] for c in ranking["candidates"]]
+        assert len(reply.choices) == 2 and len(scores) == 3 and None not in scores
+        assert scores[ranking["chosen"][0]] == max(scores)
+        assert reply.choices[0].message.content == ranking["candidates"][ranking["chosen"][0]][
+            "content"]
+        assert reply.usage.completion_tokens > 0
+        messages = [*messages, {"role": "assistant", "content": reply.choices[0].message.content},
+                    {"role": "user", "content": "Observation: You see a wall."}]
+    # The score is the RM's score of the conversation's trajectory (the documented mapping,
+    # unit-tested in test_chat_history.py) plus the candidate step, as /v1/score gives it.
+    history = read_chat([ChatMessage(**m) for m in messages[:-2]])
+    text = ranking["candidates"][ranking["chosen"][0]]["content"]
+    best = parse_react(text)
+    state = history.trajectory.model_copy(update={"steps": [
+        *history.trajectory.steps,
+        Step(thought=best.thought, action=best.action if best.ok else text.strip())]})
+    with _client(served) as c:
+        scored = c.post("/v1/score", json={"states": [{
+            "trajectory": json.loads(state.model_dump_json()),
+            "instruction": history.instruction}]}).json()["scores"][0]["score"]
+    assert scored == pytest.approx(max(scores), abs=1e-5)
+
+
+def test_openai_client_streams_and_is_refused_with_a_bad_key_or_body(served: Served) -> None:
+    client = _openai(served)
+    model = client.models.list().data[0].id
+    chat = [{"role": "user", "content": "Your task is to: reach the exit\nObservation: (0, 0)"}]
+    chunks = list(client.chat.completions.create(model=model, messages=chat, stream=True,
+                                                 extra_body={"best_of": 2}))
+    assert chunks[0].choices[0].delta.role == "assistant"
+    assert chunks[-1].choices[0].finish_reason in ("stop", "length")
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    ranking = chunks[-1].agentrm
+    assert text == ranking["candidates"][ranking["chosen"][0]]["content"]
+    with pytest.raises(openai.AuthenticationError):
+        _openai(served, key="wrong").chat.completions.create(model=model, messages=chat)
+    with pytest.raises(openai.UnprocessableEntityError) as exc:
+        client.chat.completions.create(model=model, messages=[{"role": "system",
+                                                               "content": "no task"}])
+    assert exc.value.response.json()["detail"][0]["loc"] == ["body", "messages"]
 
 
 def test_auth_is_enforced(served: Served) -> None:

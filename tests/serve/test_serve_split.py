@@ -52,5 +52,11 @@ def test_split_layout_serves_searches_errors_and_stats(split_url: str) -> None:
             "body", "strategy", "n"]
         score = c.post("/v1/score", json={"states": [{"trajectory": result["best"]}]})
         assert score.status_code == 409  # an ErrorReply from the backend, across the hop
+        model = c.get("/v1/models").json()["data"][0]["id"]
+        chat = c.post("/v1/chat/completions", json={"model": model, "best_of": 2, "messages": [
+            {"role": "user", "content": "Your task is to: reach the exit"}]})
+        assert chat.status_code == 200, chat.text  # the backend's NextTurns, across the hop
+        assert chat.json()["agentrm"]["scorer"] == "none"  # reward.method=oracle: no RM
+        assert len(chat.json()["agentrm"]["candidates"]) == 2
         stats = c.get("/v1/stats").json()
     assert stats["searches"]["finished"] == 1 and stats["env_sessions_live"] == 0
