@@ -1,9 +1,12 @@
-"""The two text layouts of the system, each built in one place.
+"""The text layouts of the system, each built in one place.
 
 * The policy prompt (ReAct): an instruction with a one-shot example, the task's goal and first
   observation, then the history as alternating assistant turns ("Thought: …\nAction: …") and
   user turns ("Observation: …"). Chat templates come from each model's tokenizer; this module
   only produces the messages.
+* The same in ETO's layout (`eto_policy_messages`, for prompt packs): the instruction as a user
+  message, the assistant's "OK", the in-context example conversations turn by turn, then the
+  task and its history as above.
 * The reward-model input (AgentRM's format): the task's instruction header followed by the
   Thought/Action/Observation history as plain text; the RM scores the state after the last step.
   The text of a prefix is a prefix of the text of any longer trajectory (needed for KV reuse).
@@ -11,11 +14,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from agentrm_ray.types import Step, Trajectory
 
 TASK_HEADER = "Your task is to: {goal}"
 EXAMPLE_OPENS = "Here is an example.\n"
 EXAMPLE_CLOSES = "\n\nNow it is your turn.\n"
+ETO_ACKNOWLEDGEMENT = "OK"  # the assistant's answer to the instruction in ETO's layout
 
 
 def policy_messages(instruction: str, example: str, trajectory: Trajectory) -> list[dict[str, str]]:
@@ -31,6 +37,18 @@ def policy_messages(instruction: str, example: str, trajectory: Trajectory) -> l
         messages.append({"role": "assistant", "content": step_turn(step)})
         messages.append({"role": "user", "content": f"Observation: {step.observation}"})
     return messages
+
+
+def eto_policy_messages(instruction: str, examples: Sequence[Sequence[dict[str, str]]],
+                        trajectory: Trajectory) -> list[dict[str, str]]:
+    """Chat messages in ETO's layout: the examples are whole conversations of the pack."""
+    messages = [{"role": "user", "content": instruction},
+                {"role": "assistant", "content": ETO_ACKNOWLEDGEMENT}]
+    for example in examples:
+        messages += [{"role": turn["role"], "content": turn["content"]} for turn in example]
+    task = policy_messages("", "", trajectory)
+    task[0]["content"] = task[0]["content"].lstrip()
+    return messages + task
 
 
 def instruction_of_preamble(preamble: str) -> str:

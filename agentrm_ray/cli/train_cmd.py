@@ -96,6 +96,7 @@ def demos(
     """
     from agentrm_ray.data.datasets import KIND_SFT
     from agentrm_ray.data.demos import collect_demos, write_demos
+    from agentrm_ray.prompt_book import PromptBook
     from agentrm_ray.tasks import select_tasks
 
     with user_errors():
@@ -109,7 +110,8 @@ def demos(
         selected = select_tasks(tasks_cfg)
         target = (Path(output) if output else Path(cfg.output.dir) / "data") / KIND_SFT
         stdout.print(f"playing oracles on {len(selected.tasks)} train task(s)")
-        rows, stats = collect_demos(selected.tasks, max_steps=max_steps)
+        rows, stats = collect_demos(selected.tasks, max_steps=max_steps,
+                                    prompts=PromptBook.from_config(cfg.prompts))
         manifest = write_demos(
             rows, stats, target, val_fraction=val_fraction, seed=cfg.seed,
             meta={"suite": cfg.tasks.suite},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Mapping
@@ -105,11 +106,28 @@ def config_hash(cfg: RootConfig) -> str:
                 for family in data["envs"].pop("agentgym", [])]
     if declared:
         data["envs"]["agentgym"] = declared
+    prompts = data.pop("prompts")  # no pack hashes as before the section existed
+    if cfg.prompts.dir is not None:
+        data["prompts"] = {**prompts, "dir": _pack_digest(cfg.prompts.dir)}
     strategy = cfg.search.strategy.value
     data["search"] = {k: v for k, v in data["search"].items()
                       if k not in _STRATEGY_SECTIONS or k == strategy}
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def _pack_digest(directory: str) -> str:
+    """A prompt pack by its content, not where it lies: moving it keeps a run's hash, editing a
+    prompt changes it. Unreadable files are left to the pack's loader to report."""
+    digest = hashlib.sha256()
+    root = Path(directory).expanduser()
+    files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
+    for path in files:
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        with contextlib.suppress(OSError):
+            digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
 
 
 def _without_placement(data: Any) -> Any:

@@ -564,6 +564,24 @@ class LoopColumn(str, Enum):
     best_of_n_oracle = "best_of_n_oracle"  # the env's expert value: an upper bound
 
 
+class PromptsConfig(_Section):
+    """Where the policy's and the RM's prompts come from: each family's own (the default), or
+    a prompt pack in ETO's directory layout, as AgentRM's evaluation uses it:
+    `instructions/<task>_inst.txt`, `icl_examples/<task>_icl.json` (a list of example
+    conversations, each a list of {role, content} turns) and, optionally,
+    `prm_instruction/<task>.txt` (the RM's instruction; default: the task's instruction).
+    The policy's chat is then ETO's: the instruction, the assistant's "OK", the examples'
+    turns, then the task. Families not mapped keep their own prompts."""
+
+    dir: str | None = Field(None, description="The prompt pack's directory; null: every family "
+                            "uses its own prompts.")
+    tasks: dict[str, str] = Field(
+        default_factory=dict, description="Our family name -> the pack's task name, e.g. "
+        "{alfworld: alfworld, webshop: webshop}; needs `dir`.")
+    icl_examples: int = Field(1, ge=0, description="How many of a task's example conversations "
+                              "the policy is shown (the first ones of its file).")
+
+
 class QuickstartConfig(_Section):
     """Sizes of the stages of `agentrm-ray quickstart`, the AgentRM loop on the default models.
 
@@ -624,6 +642,7 @@ class RootConfig(_Section):
     search: SearchConfig = Field(default_factory=SearchConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     serve: ServeConfig = Field(default_factory=ServeConfig)
+    prompts: PromptsConfig = Field(default_factory=PromptsConfig)
     quickstart: QuickstartConfig = Field(default_factory=QuickstartConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
 

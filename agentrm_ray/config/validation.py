@@ -99,6 +99,17 @@ def _serve_ports_distinct(cfg: RootConfig) -> list[ConfigProblem]:
     return problems
 
 
+def _prompt_tasks_need_a_pack(cfg: RootConfig) -> list[ConfigProblem]:
+    p = cfg.prompts
+    if p.dir is None and p.tasks:
+        return [ConfigProblem("prompts.dir", "prompts.tasks maps families to a prompt pack; "
+                              "set prompts.dir to the pack's directory")]
+    if p.dir is not None and not p.tasks:
+        return [ConfigProblem("prompts.tasks", "a prompt pack is set but no family uses it; "
+                              "map families to its task names, e.g. {alfworld: alfworld}")]
+    return []
+
+
 RULES: tuple[Callable[[RootConfig], list[ConfigProblem]], ...] = (
     _strategy_needs_reward,
     _openai_needs_url,
@@ -107,6 +118,7 @@ RULES: tuple[Callable[[RootConfig], list[ConfigProblem]], ...] = (
     _judge_backend_is_local,
     _autoscaling_bounds,
     _serve_ports_distinct,
+    _prompt_tasks_need_a_pack,
 )
 
 

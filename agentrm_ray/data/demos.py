@@ -17,7 +17,7 @@ from typing import Any
 
 from agentrm_ray.data.datasets import KIND_SFT, DatasetError, write_dataset
 from agentrm_ray.data.splits import task_group, validation_tasks
-from agentrm_ray.prompting import policy_messages
+from agentrm_ray.prompt_book import FamilyPrompts, PromptBook
 from agentrm_ray.types import Outcome, Step, Task, Trajectory
 
 KEPT_INFO = ("progress", "success", "valid_action")
@@ -65,20 +65,21 @@ def oracle_trajectory(task: Task, max_steps: int | None = None) -> Trajectory:
         env.close()
 
 
-def demo_messages(instruction: str, example: str, trajectory: Trajectory) -> list[dict[str, str]]:
-    """The policy's chat for a whole demonstration, ending with its last assistant turn."""
-    messages = policy_messages(instruction, example, trajectory)
+def demo_messages(prompts: FamilyPrompts, trajectory: Trajectory) -> list[dict[str, str]]:
+    """The policy's chat for a whole demonstration, ending with its last assistant turn: the
+    chat the search prompts with (`FamilyPrompts.policy_messages`), so SFT trains on it."""
+    messages = prompts.policy_messages(trajectory)
     if messages and messages[-1]["role"] == "user" and trajectory.steps:
         messages = messages[:-1]
     return messages
 
 
-def demo_row(task: Task, instruction: str, example: str, trajectory: Trajectory) -> dict[str, Any]:
+def demo_row(task: Task, prompts: FamilyPrompts, trajectory: Trajectory) -> dict[str, Any]:
     return {
         "task_key": task_group(task),
         "env_id": task.env_id,
         "task_id": task.task_id,
-        "messages": demo_messages(instruction, example, trajectory),
+        "messages": demo_messages(prompts, trajectory),
         "num_steps": len(trajectory.steps),
     }
 
@@ -87,15 +88,15 @@ def collect_demos(
     tasks: list[Task],
     max_steps: int | None = None,
     on_task: Callable[[Task, Trajectory | None], None] | None = None,
+    prompts: PromptBook | None = None,
 ) -> tuple[list[dict[str, Any]], DemoStats]:
-    """Rows of successful oracle episodes; failures (oracle errors or no success) are counted."""
-    from agentrm_ray.envs import family_by_env_id
-
+    """Rows of successful oracle episodes; failures (oracle errors or no success) are counted.
+    `prompts`: the run's (`PromptBook.from_config(cfg.prompts)`); default: each family's own."""
+    book = prompts or PromptBook()
     rows: list[dict[str, Any]] = []
     stats = DemoStats()
     for task in tasks:
         stats.tasks += 1
-        prompt = family_by_env_id(task.env_id).prompt
         try:
             trajectory = oracle_trajectory(task, max_steps)
         except Exception as exc:  # an oracle that cannot play a task costs one demo, not all
@@ -109,7 +110,7 @@ def collect_demos(
             stats.failed[task.key] = f"oracle did not succeed in {len(trajectory.steps)} steps"
             continue
         stats.succeeded += 1
-        rows.append(demo_row(task, prompt.instruction, prompt.example, trajectory))
+        rows.append(demo_row(task, book.for_env(task.env_id), trajectory))
     return rows, stats
 
 

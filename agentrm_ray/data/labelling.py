@@ -82,10 +82,10 @@ class LabelledSets:
 
 
 def default_instruction(env_id: str) -> str:
-    """The family instruction the search showed the RM (looked up in the env registry)."""
-    from agentrm_ray.envs import family_by_env_id
+    """The family's own RM instruction (no prompt pack)."""
+    from agentrm_ray.prompt_book import PromptBook
 
-    return family_by_env_id(env_id).prompt.instruction
+    return PromptBook().rm_instruction_of_env(env_id)
 
 
 # ------------------------------------------------------------------- tree -> states
@@ -336,15 +336,21 @@ def label_run(
     run_dir: str | Path,
     output_root: str | Path,
     options: LabelOptions | None = None,
-    instruction_for: InstructionFor = default_instruction,
+    instruction_for: InstructionFor | None = None,
 ) -> LabelReport:
     """Label a run directory into <output_root>/rm-explicit and <output_root>/rm-implicit.
 
-    `options=None` takes min_visits and the seed from the run's own config. A set that comes
-    out empty is skipped (with the reason) unless both are empty, which is an error.
+    `options=None` takes min_visits and the seed from the run's own config, as
+    `instruction_for=None` takes the RM instructions from its prompts (`prompts`: a pack's or
+    each family's own), so the RM trains on the text it was shown in the search. A set that
+    comes out empty is skipped (with the reason) unless both are empty, which is an error.
     """
+    from agentrm_ray.prompt_book import PromptBook
+
     run_dir = Path(run_dir)
     manifest = read_manifest(run_dir, DatasetError)
+    if instruction_for is None:
+        instruction_for = PromptBook.from_config(manifest.config.prompts).rm_instruction_of_env
     if options is None:
         options = LabelOptions(min_visits=manifest.config.search.mcts.min_visits,
                                seed=manifest.config.seed)

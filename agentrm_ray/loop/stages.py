@@ -143,6 +143,7 @@ def make_demos(cfg: RootConfig, layout: LoopLayout, say: Say) -> Path:
     """
     from agentrm_ray.data.datasets import KIND_SFT
     from agentrm_ray.data.demos import collect_demos, write_demos
+    from agentrm_ray.prompt_book import PromptBook
     from agentrm_ray.tasks import select_tasks
 
     target = layout.data / KIND_SFT
@@ -151,7 +152,8 @@ def make_demos(cfg: RootConfig, layout: LoopLayout, say: Say) -> Path:
         return target
     selected = select_tasks(cfg.tasks.model_copy(update={
         "splits": ["train"], "limit_per_family": cfg.quickstart.demos_per_family}))
-    rows, stats = collect_demos(selected.tasks, max_steps=cfg.tasks.max_steps)
+    rows, stats = collect_demos(selected.tasks, max_steps=cfg.tasks.max_steps,
+                                prompts=PromptBook.from_config(cfg.prompts))
     manifest = write_demos(rows, stats, target, seed=cfg.seed, meta={"suite": cfg.tasks.suite})
     say(f"  {stats.succeeded}/{stats.tasks} oracle episodes -> {manifest['counts']['train']} "
         f"train / {manifest['counts']['val']} val demos")

@@ -4,7 +4,7 @@ A state's handle is its env session; `step` forks the parent's session on its wo
 steps the fork, so siblings never disturb each other. `branch` (the parent is spent) forks
 one session fewer: the last child steps the parent's own session, so a rollout steps one
 session and a beam makes one fork per extra child, never a replay per step. Prompts come
-from the family's instruction and one-shot example (`prompting.policy_messages`); the
+from the run's `PromptBook` (the family's own, or a prompt pack's); the
 policy's text is parsed by the one ReAct parser; an unparseable turn is sent to the env
 as-is, which answers with an "Invalid action" observation — the episode goes on, as the env
 contract promises.
@@ -20,9 +20,9 @@ from agentrm_ray.actors.env import EnvPool
 from agentrm_ray.actors.policy.api import GenerationRequest
 from agentrm_ray.actors.policy.pool import PolicyPool
 from agentrm_ray.config.models import SamplingConfig
-from agentrm_ray.envs import family_by_env_id, parse_react
+from agentrm_ray.envs import parse_react
 from agentrm_ray.envs.base import REMOTE_CALLS
-from agentrm_ray.prompting import policy_messages
+from agentrm_ray.prompt_book import PromptBook
 from agentrm_ray.search.expander import Expander, Proposal, SearchState
 from agentrm_ray.search.scorers import Scorer
 from agentrm_ray.types import Step, Task, Trajectory
@@ -33,13 +33,15 @@ KEPT_INFO = ("progress", "success", "valid_action")
 
 class PoolExpander(Expander):
     def __init__(
-        self, policy: PolicyPool, envs: EnvPool, scorer: Scorer, sampling: SamplingConfig
+        self, policy: PolicyPool, envs: EnvPool, scorer: Scorer, sampling: SamplingConfig,
+        prompts: PromptBook | None = None,
     ) -> None:
         super().__init__()
         self.policy = policy
         self.envs = envs
         self.scorer = scorer
         self.sampling = sampling
+        self.prompts = prompts or PromptBook()
 
     async def open(self, task: Task) -> SearchState:
         session, observation, info = await self.envs.open(task)
@@ -52,9 +54,9 @@ class PoolExpander(Expander):
     async def propose(
         self, state: SearchState, n: int, temperature: float, seed: int
     ) -> list[Proposal]:
-        prompt = family_by_env_id(state.trajectory.task.env_id).prompt
+        prompts = self.prompts.for_env(state.trajectory.task.env_id)
         request = GenerationRequest(
-            messages=policy_messages(prompt.instruction, prompt.example, state.trajectory),
+            messages=prompts.policy_messages(state.trajectory),
             n=n,
             temperature=temperature,
             top_p=self.sampling.top_p,

@@ -16,18 +16,17 @@ from agentrm_ray.actors.policy.pool import PolicyPool
 from agentrm_ray.actors.reward.pool import RewardPool, reward_model_names, value_head_of
 from agentrm_ray.config import ConfigError, RootConfig
 from agentrm_ray.config.models import PolicyBackend, RewardMethod
-from agentrm_ray.envs import family_by_env_id
 from agentrm_ray.envs.agentgym.declared import declare_agentgym_families, unreachable_servers
 from agentrm_ray.errors import AgentRMError
 from agentrm_ray.models.prepare import prepare
 from agentrm_ray.models.registry import KNOWN_MODELS, is_prepared, resolve_model
 from agentrm_ray.models.value_head import HINT as VALUE_HEAD_HINT
 from agentrm_ray.models.value_head import ValueHeadError
+from agentrm_ray.prompt_book import PromptBook
 from agentrm_ray.search.expander import Expander
 from agentrm_ray.search.pool_expander import PoolExpander
 from agentrm_ray.search.scorers import NoScorer, OracleScorer, PoolScorer, Scorer
 from agentrm_ray.tasks import SelectedTasks, select_tasks
-from agentrm_ray.types import Task
 
 
 def prepare_known_models(cfg: RootConfig) -> list[str]:
@@ -37,10 +36,6 @@ def prepare_known_models(cfg: RootConfig) -> list[str]:
     for name in missing:
         prepare(name)
     return missing
-
-
-def instruction_for(task: Task) -> str:
-    return family_by_env_id(task.env_id).prompt.instruction
 
 
 def uses_reward_model(cfg: RootConfig) -> bool:
@@ -58,6 +53,7 @@ def check_before_start(cfg: RootConfig) -> SelectedTasks:
     """
     declare_agentgym_families(cfg.envs.agentgym)
     selected = select_tasks(cfg.tasks)
+    PromptBook.from_config(cfg.prompts)  # a pack's files are there and well formed
     unreachable = unreachable_servers(cfg.envs.agentgym, set(selected.held_in))
     if unreachable:
         raise ConfigError(unreachable)
@@ -85,7 +81,8 @@ def _check_value_rm(cfg: RootConfig, name: str) -> None:
                   cfg.reward.allow_untrained_head)
 
 
-def _reward_of(cfg: RootConfig, with_model: bool) -> tuple[RewardPool | None, Scorer]:
+def _reward_of(cfg: RootConfig, with_model: bool, prompts: PromptBook
+               ) -> tuple[RewardPool | None, Scorer]:
     """The RM pool and the scorer searches use, from `reward.method` alone; `with_model`
     (decided by the caller: does anything it runs rank with a model?) says whether a
     model-backed method gets its replicas or nothing scores at all."""
@@ -93,7 +90,7 @@ def _reward_of(cfg: RootConfig, with_model: bool) -> tuple[RewardPool | None, Sc
         if not with_model:
             return None, NoScorer()
         reward = RewardPool(cfg)
-        return reward, PoolScorer(reward, instruction_for)
+        return reward, PoolScorer(reward, prompts.rm_instruction)
     if cfg.reward.method is RewardMethod.oracle:
         return None, OracleScorer()
     return None, NoScorer()
@@ -109,7 +106,7 @@ async def started_scorer(cfg: RootConfig, threads: int | None = None
     if threads is not None:
         cfg = cfg.model_copy(update={
             "reward": cfg.reward.model_copy(update={"num_threads": threads})})
-    reward, scorer = _reward_of(cfg, with_model=True)
+    reward, scorer = _reward_of(cfg, with_model=True, prompts=PromptBook.from_config(cfg.prompts))
     if reward is not None:
         await reward.start()
     try:
@@ -126,11 +123,12 @@ class SearchStack:
         choose their own strategy."""
         self.cfg = cfg
         declare_agentgym_families(cfg.envs.agentgym)
+        self.prompts = PromptBook.from_config(cfg.prompts)  # one book for policy and RM
         self.policy = PolicyPool(cfg)
         self.envs = EnvPool(cfg.envs)
         if with_reward_model is None:
             with_reward_model = uses_reward_model(cfg)
-        self.reward, self.scorer = _reward_of(cfg, with_reward_model)
+        self.reward, self.scorer = _reward_of(cfg, with_reward_model, self.prompts)
 
     def replica_demands(self) -> list[ReplicaDemand]:
         """What each kind of replica reserves, one node per replica."""
@@ -183,7 +181,8 @@ class SearchStack:
         if self.reward is not None and cfg.reward == self.cfg.reward and with_model:
             self.cfg = cfg  # same RM: keep its warm replicas
             return
-        reward, scorer = _reward_of(cfg, with_model)  # model paths checked before the old RM goes
+        # model paths checked before the old RM goes
+        reward, scorer = _reward_of(cfg, with_model, self.prompts)
         if self.reward is not None:
             await self.reward.shutdown()
         self.cfg, self.reward, self.scorer = cfg, reward, scorer
@@ -192,7 +191,8 @@ class SearchStack:
             await reward.start()
 
     def expander_factory(self) -> Callable[[], Expander]:
-        return lambda: PoolExpander(self.policy, self.envs, self.scorer, self.cfg.policy.sampling)
+        return lambda: PoolExpander(self.policy, self.envs, self.scorer, self.cfg.policy.sampling,
+                                    self.prompts)
 
     async def shutdown(self) -> None:
         await self.policy.shutdown()

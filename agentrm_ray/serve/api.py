@@ -29,12 +29,14 @@ from agentrm_ray.config import RootConfig
 from agentrm_ray.config.models import (
     AgentGymFamilyConfig,
     PolicyConfig,
+    PromptsConfig,
     RewardMethod,
     SamplingConfig,
     SearchConfig,
     SearchStrategy,
 )
 from agentrm_ray.envs.agentgym.declared import declare_agentgym_families
+from agentrm_ray.prompt_book import PromptBook
 from agentrm_ray.serve.auth import check_admin, check_bearer
 from agentrm_ray.serve.body_limit import BodyLimitMiddleware
 from agentrm_ray.serve.catalog import RegistryCatalog, TaskCatalog, env_catalogue
@@ -100,6 +102,7 @@ class IngressSettings:
     agentgym: tuple[AgentGymFamilyConfig, ...] = ()  # declared families the catalog resolves
     policy_model: str = PolicyConfig.model_fields["model"].default  # the /v1/models id
     sampling: SamplingConfig = field(default_factory=SamplingConfig)  # chat requests overlay
+    prompts: PromptsConfig = field(default_factory=PromptsConfig)  # /v1/score's instructions
 
     @classmethod
     def from_config(cls, cfg: RootConfig, auth_digest: str | None = None,
@@ -108,7 +111,8 @@ class IngressSettings:
                    max_request_bytes=cfg.serve.max_request_bytes,
                    auth_digest=auth_digest, limits=cfg.serve.limits, admin_digest=admin_digest,
                    search=cfg.search, agentgym=tuple(cfg.envs.agentgym),
-                   policy_model=cfg.policy.model, sampling=cfg.policy.sampling)
+                   policy_model=cfg.policy.model, sampling=cfg.policy.sampling,
+                   prompts=cfg.prompts)
 
 
 _bearer = HTTPBearer(auto_error=False, description="Needed when the server runs with a token.")
@@ -126,7 +130,7 @@ def create_api(client: BackendClient, settings: IngressSettings,
                ) -> FastAPI:
     if catalog is None:
         declare_agentgym_families(list(settings.agentgym))
-        catalog = RegistryCatalog()
+        catalog = RegistryCatalog(PromptBook.from_config(settings.prompts))
     api = FastAPI(
         title="agentrm-ray search",
         version="1",

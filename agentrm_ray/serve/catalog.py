@@ -14,6 +14,7 @@ from typing import Protocol
 from agentrm_ray.envs import EnvUnavailableError, UnknownEnvError, family_by_env_id, family_statuses
 from agentrm_ray.envs.registry import declared_family_names
 from agentrm_ray.envs.suites import SPLITS, FamilySpec, TaskSpec
+from agentrm_ray.prompt_book import PromptBook
 from agentrm_ray.serve.errors import FieldProblem, RequestProblems
 from agentrm_ray.serve.schemas import EnvInfo, ScoreItem, TaskRef
 from agentrm_ray.types import Task
@@ -51,15 +52,17 @@ def resolve_task(ref: TaskRef) -> Task:
     return Task(env_id=spec.env_id, task_id=found.task_id, split=found.split, seed=seed)
 
 
-def instructions_for(items: list[ScoreItem]) -> list[str]:
-    """The RM instruction of each item: its own, else its env family's."""
+def instructions_for(items: list[ScoreItem], prompts: PromptBook) -> list[str]:
+    """The RM instruction of each item: its own, else its env family's (from the server's
+    prompts: a pack's where `prompts` maps the family)."""
     out = []
     for i, item in enumerate(items):
         if item.instruction is not None:
             out.append(item.instruction)
             continue
         loc = ("body", "states", i, "trajectory", "task", "env_id")
-        out.append(family_of(item.trajectory.task.env_id, loc).prompt.instruction)
+        out.append(prompts.for_family(family_of(item.trajectory.task.env_id, loc).name)
+                   .rm_instruction)
     return out
 
 
@@ -98,10 +101,13 @@ class TaskCatalog(Protocol):
 
 
 class RegistryCatalog:
-    """The registered env families (`agentrm_ray.envs`)."""
+    """The registered env families (`agentrm_ray.envs`), with the server's prompts."""
+
+    def __init__(self, prompts: PromptBook | None = None) -> None:
+        self.prompts = prompts or PromptBook()
 
     def resolve(self, ref: TaskRef) -> Task:
         return resolve_task(ref)
 
     def instructions(self, items: list[ScoreItem]) -> list[str]:
-        return instructions_for(items)
+        return instructions_for(items, self.prompts)

@@ -16,6 +16,7 @@ from typing import Any
 from agentrm_ray.actors.env import EnvPool, EnvSession
 from agentrm_ray.actors.policy.pool import PolicyPool
 from agentrm_ray.config.models import SamplingConfig
+from agentrm_ray.prompt_book import PromptBook
 from agentrm_ray.search.pool_expander import PoolExpander
 from agentrm_ray.search.scorers import Scorer
 from agentrm_ray.types import Task
@@ -59,9 +60,10 @@ class TrackedPoolExpander(PoolExpander):
     """`PoolExpander` over a `SessionTracker`: `close_leftovers` ends every session it made."""
 
     def __init__(self, policy: PolicyPool, envs: EnvPool, scorer: Scorer,
-                 sampling: SamplingConfig) -> None:
+                 sampling: SamplingConfig, prompts: PromptBook | None = None) -> None:
         self.tracker = SessionTracker(envs)
-        super().__init__(policy, self.tracker, scorer, sampling)  # type: ignore[arg-type]
+        super().__init__(policy, self.tracker, scorer, sampling,  # type: ignore[arg-type]
+                         prompts)
 
     async def close_leftovers(self) -> int:
         return await self.tracker.close_all()

@@ -22,7 +22,7 @@ from agentrm_ray.config import RootConfig
 from agentrm_ray.errors import AgentRMError
 from agentrm_ray.search.expander import Expander
 from agentrm_ray.search.scorers import PoolScorer, Scorer
-from agentrm_ray.search.stack import SearchStack, instruction_for
+from agentrm_ray.search.stack import SearchStack
 from agentrm_ray.serve.chat_schemas import NextTurnJob, NextTurns
 from agentrm_ray.serve.env_tracking import TrackedPoolExpander
 from agentrm_ray.serve.model_roots import REFUSAL, swappable
@@ -195,13 +195,12 @@ class SearchService:
     # --------------------------------------------------------------------- factories
     def _make_expander(self, scorer: Scorer) -> Expander:
         return TrackedPoolExpander(self.stack.policy, self.stack.envs, scorer,
-                                   self.cfg.policy.sampling)
+                                   self.cfg.policy.sampling, self.stack.prompts)
 
     def _make_pool(self, model: str) -> RewardPool:
         cfg = self.cfg.model_copy(update={
             "reward": self.cfg.reward.model_copy(update={"model": model})})
         return RewardPool(cfg, name=f"reward-g{self.rewards.current.number + 1}")
 
-    @staticmethod
-    def _make_scorer(pool: RewardPool) -> Scorer:
-        return PoolScorer(pool, instruction_for)
+    def _make_scorer(self, pool: RewardPool) -> Scorer:
+        return PoolScorer(pool, self.stack.prompts.rm_instruction)

@@ -13,6 +13,7 @@ from agentrm_ray.data.demos import (
     write_demos,
 )
 from agentrm_ray.envs import families
+from agentrm_ray.prompt_book import PromptBook
 from agentrm_ray.prompting import policy_messages, step_turn
 from agentrm_ray.types import Task
 
@@ -28,7 +29,7 @@ def test_oracle_demo_uses_the_policy_prompt_layout() -> None:
     trajectory = oracle_trajectory(task)
     assert trajectory.outcome is not None and trajectory.outcome.success
     prompt = families()["maze"].prompt
-    messages = demo_messages(prompt.instruction, prompt.example, trajectory)
+    messages = demo_messages(PromptBook().for_family("maze"), trajectory)
     full = policy_messages(prompt.instruction, prompt.example, trajectory)
     assert messages == full[:-1]  # the last observation has nothing after it to learn
     assert messages[-1]["role"] == "assistant"

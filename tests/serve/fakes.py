@@ -10,7 +10,7 @@ so beam search has a right answer. Every env handle handed out is tracked in the
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fake_expander import FakeExpander, FakeWorld, State
@@ -19,6 +19,7 @@ from ray.exceptions import TaskCancelledError
 from agentrm_ray.actors.policy.api import GenerationRequest, GenerationResult, Sample
 from agentrm_ray.actors.reward.api import RMState, ScoreResult
 from agentrm_ray.config import RootConfig, load_config
+from agentrm_ray.prompt_book import PromptBook
 from agentrm_ray.search.scorers import Scorer
 from agentrm_ray.serve.catalog import RegistryCatalog
 from agentrm_ray.serve.schemas import ScoreItem, TaskRef
@@ -127,6 +128,7 @@ class FakeStack:
     reward: Any
     scorer: Scorer
     policy: Any = None
+    prompts: PromptBook = field(default_factory=PromptBook)
 
     async def shutdown(self) -> None:
         if self.reward is not None:
