@@ -7,15 +7,21 @@
 * The same in ETO's layout (`eto_policy_messages`, for prompt packs): the instruction as a user
   message, the assistant's "OK", the in-context example conversations turn by turn, then the
   task and its history as above.
-* The reward-model input (AgentRM's format): the task's instruction header followed by the
-  Thought/Action/Observation history as plain text; the RM scores the state after the last step.
-  The text of a prefix is a prefix of the text of any longer trajectory (needed for KV reuse).
+* The reward-model input (AgentRM's format by default): the task's instruction header followed
+  by the Thought/Action/Observation history as plain text; the RM scores the state after the
+  last step. The text of a prefix is a prefix of the text of any longer trajectory (needed for
+  KV reuse). Other named templates (`RM_TEMPLATES`, `reward.template`) match checkpoints
+  trained on another rendering.
 """
 
 from __future__ import annotations
 
+import string
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+from agentrm_ray.config.errors import ConfigError, ConfigProblem
+from agentrm_ray.config.models import RMTemplateConfig
 from agentrm_ray.types import Step, Trajectory
 
 TASK_HEADER = "Your task is to: {goal}"
@@ -68,20 +74,114 @@ def step_turn(step: Step) -> str:
     return f"Action: {step.action}"
 
 
+# ------------------------------------------------------------------ RM input templates
+# The fields a template may use. Header: {instruction} {goal} {observation} (the first one).
+# Step: {react} (the canonical "Thought: …\nAction: …" turn), {thought}, {action},
+# {observation}; the action must appear exactly once, through {react} or {action}, so the
+# implicit RM can find the tokens it sums over.
+HEADER_FIELDS = frozenset({"instruction", "goal", "observation"})
+STEP_FIELDS = frozenset({"react", "thought", "action", "observation"})
+_ACTION_MARK = "\x00action\x00"
+
+
+@dataclass(frozen=True)
+class RMTemplate:
+    """How (instruction, trajectory) becomes the RM's input text: a header, then one piece
+    per step. The text of a state is a prefix of the text of any longer trajectory (the value
+    RM's KV reuse relies on it) by construction. Named and versioned: a checkpoint records the
+    name it was trained with, so a run can be matched to it (`reward.template`)."""
+
+    name: str
+    header_format: str
+    step_format: str
+
+    def header(self, instruction: str, trajectory: Trajectory) -> str:
+        """The RM input up to (and including) the first observation."""
+        return self.header_format.format(instruction=instruction, goal=trajectory.goal,
+                                         observation=trajectory.initial_observation)
+
+    def step(self, step: Step) -> str:
+        """The RM text one step appends to the state."""
+        return self.step_format.format(react=step_turn(step), thought=step.thought,
+                                       action=step.action, observation=step.observation)
+
+    def text(self, instruction: str, trajectory: Trajectory, upto: int | None = None) -> str:
+        """The RM input for the state after `upto` steps (default: all of them)."""
+        steps = trajectory.steps if upto is None else trajectory.steps[:upto]
+        return self.header(instruction, trajectory) + "".join(self.step(s) for s in steps)
+
+    def text_and_action_spans(self, instruction: str, trajectory: Trajectory
+                              ) -> tuple[str, list[tuple[int, int]]]:
+        """The text and the character span of every step's action in it (the implicit RM
+        sums its log-ratio over exactly those tokens, in training and in scoring)."""
+        text = self.header(instruction, trajectory)
+        spans = []
+        for step in trajectory.steps:
+            marked = self.step(step.model_copy(update={"action": _ACTION_MARK}))
+            start = len(text) + marked.index(_ACTION_MARK)
+            spans.append((start, start + len(step.action)))
+            text += self.step(step)
+        return text, spans
+
+
+def template_problems(header_format: str, step_format: str) -> list[str]:
+    """What is wrong with a template's formats (empty: usable)."""
+    problems = []
+    for label, fmt, allowed in (("header", header_format, HEADER_FIELDS),
+                                ("step", step_format, STEP_FIELDS)):
+        try:
+            used = [f for _, f, _, _ in string.Formatter().parse(fmt) if f is not None]
+        except ValueError as exc:
+            problems.append(f"{label}: {exc}")
+            continue
+        unknown = sorted(set(used) - allowed)
+        if unknown:
+            problems.append(f"{label}: unknown field(s) {unknown}; allowed: {sorted(allowed)}")
+        if label == "step" and used.count("react") + used.count("action") != 1:
+            problems.append("step: the action must appear exactly once, as {react} or {action}")
+    return problems
+
+
+AGENTRM_V1 = RMTemplate(
+    name="agentrm-v1",
+    header_format="{instruction}\n" + TASK_HEADER + "\nObservation: {observation}\n",
+    step_format="{react}\nObservation: {observation}\n",
+)
+# The same content without our labels: the goal and observations as they are, one per line.
+PLAIN_V1 = RMTemplate(
+    name="plain-v1",
+    header_format="{instruction}\n{goal}\n{observation}\n",
+    step_format="{thought}\n{action}\n{observation}\n",
+)
+RM_TEMPLATES: dict[str, RMTemplate] = {t.name: t for t in (AGENTRM_V1, PLAIN_V1)}
+DEFAULT_RM_TEMPLATE = AGENTRM_V1.name
+
+
+def resolve_rm_template(spec: str | RMTemplateConfig, field: str = "reward.template"
+                        ) -> RMTemplate:
+    """The template a config names (a built-in) or defines; ConfigError naming `field`."""
+    if isinstance(spec, str):
+        if spec not in RM_TEMPLATES:
+            raise ConfigError([ConfigProblem(field, f"unknown RM template {spec!r}; built-in: "
+                                             f"{', '.join(sorted(RM_TEMPLATES))}, or give "
+                                             "{name, header, step}")])
+        return RM_TEMPLATES[spec]
+    problems = template_problems(spec.header, spec.step)
+    if problems:
+        raise ConfigError([ConfigProblem(field, p) for p in problems])
+    return RMTemplate(spec.name, spec.header, spec.step)
+
+
 def rm_header(instruction: str, trajectory: Trajectory) -> str:
-    """The RM input up to (and including) the first observation."""
-    return (
-        f"{instruction}\n{TASK_HEADER.format(goal=trajectory.goal)}\n"
-        f"Observation: {trajectory.initial_observation}\n"
-    )
+    """The default template's header (`AGENTRM_V1`)."""
+    return AGENTRM_V1.header(instruction, trajectory)
 
 
 def rm_step_text(step: Step) -> str:
-    """The RM text one step appends to the state."""
-    return f"{step_turn(step)}\nObservation: {step.observation}\n"
+    """The default template's text of one step."""
+    return AGENTRM_V1.step(step)
 
 
 def rm_text(instruction: str, trajectory: Trajectory, upto: int | None = None) -> str:
-    """The RM input for the state after `upto` steps (default: all of them)."""
-    steps = trajectory.steps if upto is None else trajectory.steps[:upto]
-    return rm_header(instruction, trajectory) + "".join(rm_step_text(s) for s in steps)
+    """The default template's text of the state after `upto` steps (default: all)."""
+    return AGENTRM_V1.text(instruction, trajectory, upto)

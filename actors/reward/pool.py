@@ -12,9 +12,12 @@ from agentrm_ray.actors.replicas import ReplicaSet, replica_options
 from agentrm_ray.actors.reward.api import RMState, ScoreResult
 from agentrm_ray.actors.reward.methods import RewardSettings
 from agentrm_ray.actors.reward.worker import RewardWorker
+from agentrm_ray.config import ConfigError, ConfigProblem
 from agentrm_ray.config.models import RewardConfig, RewardMethod, RootConfig
 from agentrm_ray.models import resolve_model
+from agentrm_ray.models.provenance import PROVENANCE_FILE, trained_rm_template
 from agentrm_ray.models.value_head import ValueHeadError, check_value_head
+from agentrm_ray.prompting import RMTemplate, resolve_rm_template
 
 
 def reward_model_names(cfg: RootConfig) -> dict[str, str]:
@@ -39,6 +42,9 @@ def reward_settings(cfg: RootConfig) -> RewardSettings:
     label, untrained = 0, False
     if r.method is RewardMethod.value:
         label, untrained = value_head_of(model, r.score_label, r.allow_untrained_head)
+    template = resolve_rm_template(r.template)
+    if r.method in (RewardMethod.value, RewardMethod.implicit):
+        check_trained_template(model, template)
     return RewardSettings(
         model_path=str(model),
         reference_path=reference,
@@ -53,7 +59,24 @@ def reward_settings(cfg: RootConfig) -> RewardSettings:
         gpus=GpuReservation(r.num_gpus_per_replica, "reward.num_gpus_per_replica"),
         score_label=label,
         untrained_head=untrained,
+        template=template,
     )
+
+
+def check_trained_template(model: str | Path, template: RMTemplate) -> None:
+    """An RM trained here records the text layout it learned (`agentrm_train.json`); serving
+    it with another one scores text it never saw, so that is a config error naming
+    reward.template. A checkpoint from elsewhere records nothing: the user's choice stands."""
+    trained = trained_rm_template(model)
+    if trained is None:
+        return
+    same = (trained.get("header_format"), trained.get("step_format")) == (
+        template.header_format, template.step_format)
+    if not same:
+        raise ConfigError([ConfigProblem("reward.template", (
+            f"{model} was trained on RM template {trained.get('name')!r}, this run renders "
+            f"{template.name!r}; set reward.template to {trained.get('name')!r} (its "
+            f"{PROVENANCE_FILE} has the formats)"))])
 
 
 def value_head_of(model: str | Path, score_label: int | None, allow_untrained: bool

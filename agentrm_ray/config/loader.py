@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from agentrm_ray.config.errors import ConfigError, ConfigProblem
-from agentrm_ray.config.models import RootConfig, SearchStrategy
+from agentrm_ray.config.models import RewardConfig, RootConfig, SearchStrategy
 from agentrm_ray.config.overrides import apply_overrides
 from agentrm_ray.config.safe_yaml import load_yaml, read_text
 from agentrm_ray.config.validation import check_combinations
@@ -106,6 +106,8 @@ def config_hash(cfg: RootConfig) -> str:
                 for family in data["envs"].pop("agentgym", [])]
     if declared:
         data["envs"]["agentgym"] = declared
+    if cfg.reward.template == RewardConfig.model_fields["template"].default:
+        del data["reward"]["template"]  # the default hashes as before the field existed
     prompts = data.pop("prompts")  # no pack hashes as before the section existed
     if cfg.prompts.dir is not None:
         data["prompts"] = {**prompts, "dir": _pack_digest(cfg.prompts.dir)}

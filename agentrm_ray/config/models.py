@@ -131,6 +131,18 @@ class RewardMethod(str, Enum):
         return self in (RewardMethod.value, RewardMethod.implicit, RewardMethod.judge)
 
 
+class RMTemplateConfig(_Section):
+    """An RM input template of your own, to match a checkpoint trained on another rendering.
+    Header fields: {instruction} {goal} {observation}; step fields: {react} (the
+    "Thought: …\nAction: …" turn), {thought}, {action}, {observation}. The RM's text is the
+    header, then one step piece per step."""
+
+    name: str = Field(min_length=1, description="Its name and version, e.g. 'mine-v1': "
+                      "recorded in the RMs trained with it.")
+    header: str = Field(description="Format of the text up to the first observation.")
+    step: str = Field(description="Format of one step's text; the action appears once.")
+
+
 class RewardConfig(_Section):
     method: RewardMethod = Field(
         RewardMethod.value,
@@ -155,6 +167,11 @@ class RewardConfig(_Section):
         "head (a backbone, e.g. policy.model), whose head is then random. Off: such a checkpoint "
         "is refused before it loads. For demos of the machinery, not for results.",
     )
+    template: str | RMTemplateConfig = Field(
+        "agentrm-v1", description="Value and implicit RMs: how (instruction, trajectory) "
+        "becomes the RM's text. A built-in name (agentrm-v1: this project's, the default; "
+        "plain-v1: the same without labels) or {name, header, step} of your own. Match the "
+        "template a checkpoint was trained with; ours record it.")
     beta: float = Field(0.05, gt=0, description="Implicit RM only: the beta of beta*log ratio.")
     replicas: int = Field(1, ge=1, description="Number of RM replicas (Ray actors).")
     num_cpus_per_replica: float = Field(0.5, ge=0, description="CPUs reserved per replica.")

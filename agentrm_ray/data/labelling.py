@@ -3,8 +3,8 @@
 * Explicit RM (AgentRM's recipe): every MCTS node is a state whose label is its mean
   simulated outcome (value_sum / visits). Nodes visited fewer than `min_visits` times carry a
   one-rollout estimate — noise — and are dropped. The input is exactly what an RM replica
-  scores (`prompting.rm_text`), so training and serving see the same text. Identical states
-  (the same text reached twice) are merged visit-weighted.
+  scores (the run's `reward.template`, a `prompting.RMTemplate`), so training and serving see
+  the same text. Identical states (the same text reached twice) are merged visit-weighted.
 * Implicit RM: every finished trajectory the search produced (its candidates, and the chosen
   one) with its outcome label — success as 0/1, or progress in [0, 1] — plus the character
   spans of its actions in the RM text, which is where the implicit PRM's log-ratio is summed.
@@ -30,7 +30,7 @@ from agentrm_ray.data.datasets import (
 )
 from agentrm_ray.data.results import RESULTS, RunStore, read_manifest
 from agentrm_ray.data.splits import task_group, validation_tasks
-from agentrm_ray.prompting import rm_header, rm_step_text, rm_text, step_turn
+from agentrm_ray.prompting import AGENTRM_V1, RMTemplate, resolve_rm_template
 from agentrm_ray.types import Node, SearchResult, Step, Trajectory
 
 InstructionFor = Callable[[str], str]
@@ -45,6 +45,7 @@ class LabelOptions:
     val_fraction: float = 0.2
     seed: int = 0
     implicit_label: str = "success"
+    template: RMTemplate = AGENTRM_V1  # the RM text's layout (`reward.template`)
 
     def __post_init__(self) -> None:
         if self.min_visits < 1:
@@ -137,7 +138,8 @@ def tree_states(result: SearchResult) -> list[tuple[Node, Trajectory]]:
 
 
 def explicit_rows(
-    result: SearchResult, instruction: str, min_visits: int, stats: LabelStats
+    result: SearchResult, instruction: str, min_visits: int, stats: LabelStats,
+    template: RMTemplate = AGENTRM_V1,
 ) -> list[dict[str, Any]]:
     """(RM text of the state, mean value) for every node visited at least `min_visits` times."""
     rows = []
@@ -159,7 +161,7 @@ def explicit_rows(
                 "task_id": result.task.task_id,
                 "node_id": node.id,
                 "depth": node.depth,
-                "text": rm_text(instruction, trajectory),
+                "text": template.text(instruction, trajectory),
                 "value": value,
                 "visits": node.visits,
                 "instruction": instruction,
@@ -170,26 +172,9 @@ def explicit_rows(
 
 
 # ------------------------------------------------------------ trajectories -> rows
-def implicit_text_and_spans(
-    instruction: str, trajectory: Trajectory
-) -> tuple[str, list[tuple[int, int]]]:
-    """The RM text and the character span of every step's action in it.
-
-    The same construction as the implicit RM replica's (actors/reward/methods/implicit.py),
-    so the trained log-ratio is summed over exactly the tokens it is served on.
-    """
-    text = rm_header(instruction, trajectory)
-    spans = []
-    for step in trajectory.steps:
-        turn = step_turn(step)
-        start = len(text) + turn.rindex(step.action) if step.action else len(text)
-        spans.append((start, start + len(step.action)))
-        text += rm_step_text(step)
-    return text, spans
-
-
 def implicit_rows(
-    result: SearchResult, instruction: str, label: str, stats: LabelStats
+    result: SearchResult, instruction: str, label: str, stats: LabelStats,
+    template: RMTemplate = AGENTRM_V1,
 ) -> list[dict[str, Any]]:
     """One row per finished trajectory of the result (candidates and the chosen one)."""
     trajectories = [c.trajectory for c in result.candidates]
@@ -206,7 +191,8 @@ def implicit_rows(
         outcome = trajectory.outcome
         success = 1.0 if outcome.success else 0.0
         progress = 1.0 if outcome.success else float(outcome.progress)
-        text, spans = implicit_text_and_spans(instruction, trajectory)
+        # The replica's own construction: the log-ratio trains on the tokens it is served on.
+        text, spans = template.text_and_action_spans(instruction, trajectory)
         kept = [(lo, hi) for lo, hi in spans if hi > lo]
         rows.append(
             {
@@ -248,8 +234,10 @@ def label_results(
             instructions[env_id] = instruction_for(env_id)
         if result.nodes:
             stats.trees += 1
-            explicit += explicit_rows(result, instructions[env_id], options.min_visits, stats)
-        implicit += implicit_rows(result, instructions[env_id], options.implicit_label, stats)
+            explicit += explicit_rows(result, instructions[env_id], options.min_visits, stats,
+                                      options.template)
+        implicit += implicit_rows(result, instructions[env_id], options.implicit_label, stats,
+                                  options.template)
     groups = [row["task_key"] for row in explicit + implicit]
     held_out = validation_tasks(groups, options.val_fraction, options.seed)
     return LabelledSets(
@@ -353,7 +341,8 @@ def label_run(
         instruction_for = PromptBook.from_config(manifest.config.prompts).rm_instruction_of_env
     if options is None:
         options = LabelOptions(min_visits=manifest.config.search.mcts.min_visits,
-                               seed=manifest.config.seed)
+                               seed=manifest.config.seed,
+                               template=resolve_rm_template(manifest.config.reward.template))
     results = RunStore(run_dir, manifest.config_hash).load_results()
     if not results:
         raise DatasetError(f"{str(run_dir / RESULTS)!r} holds no results: nothing to label")
@@ -362,7 +351,8 @@ def label_run(
     meta = {
         "source_run": str(run_dir.resolve()),
         "source_config_hash": manifest.config_hash,
-        "options": asdict(options),
+        "options": {**asdict(options), "template": options.template.name},
+        "rm_template": asdict(options.template),  # the trained RM records it (train/export)
         "stats": asdict(stats),
     }
     output_root = Path(output_root)

@@ -13,7 +13,12 @@ from contextlib import asynccontextmanager
 from agentrm_ray.actors.env import EnvPool
 from agentrm_ray.actors.placement import ReplicaDemand, alive_nodes, placement_problems
 from agentrm_ray.actors.policy.pool import PolicyPool
-from agentrm_ray.actors.reward.pool import RewardPool, reward_model_names, value_head_of
+from agentrm_ray.actors.reward.pool import (
+    RewardPool,
+    check_trained_template,
+    reward_model_names,
+    value_head_of,
+)
 from agentrm_ray.config import ConfigError, RootConfig
 from agentrm_ray.config.models import PolicyBackend, RewardMethod
 from agentrm_ray.envs.agentgym.declared import declare_agentgym_families, unreachable_servers
@@ -23,6 +28,7 @@ from agentrm_ray.models.registry import KNOWN_MODELS, is_prepared, resolve_model
 from agentrm_ray.models.value_head import HINT as VALUE_HEAD_HINT
 from agentrm_ray.models.value_head import ValueHeadError
 from agentrm_ray.prompt_book import PromptBook
+from agentrm_ray.prompting import resolve_rm_template
 from agentrm_ray.search.expander import Expander
 from agentrm_ray.search.pool_expander import PoolExpander
 from agentrm_ray.search.scorers import NoScorer, OracleScorer, PoolScorer, Scorer
@@ -67,6 +73,12 @@ def check_before_start(cfg: RootConfig) -> SelectedTasks:
             resolve_model(name, field=field)
     if uses_reward_model(cfg) and cfg.reward.method is RewardMethod.value:
         _check_value_rm(cfg, names["reward.model"])
+    if uses_reward_model(cfg) and cfg.reward.method in (RewardMethod.value,
+                                                        RewardMethod.implicit):
+        template = resolve_rm_template(cfg.reward.template)
+        if names["reward.model"] not in KNOWN_MODELS:
+            check_trained_template(resolve_model(names["reward.model"], field="reward.model"),
+                                   template)
     return selected
 
 

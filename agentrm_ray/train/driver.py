@@ -29,6 +29,7 @@ from agentrm_ray.config.models import TrainKind
 from agentrm_ray.data.datasets import REQUIRED, TrainingSet, load_dataset
 from agentrm_ray.durable import atomic_write_text, read_json
 from agentrm_ray.errors import AgentRMError
+from agentrm_ray.prompting import DEFAULT_RM_TEMPLATE, RM_TEMPLATES
 from agentrm_ray.train import schedule
 from agentrm_ray.train.export import (
     METRICS_FILE,
@@ -179,6 +180,14 @@ def run_training(plan: TrainPlan, max_failures: int = 0) -> TrainOutcome:
             "selection": {k: best.get(k) for k in ("selection_metric", "selection_loss")},
             "serve_with": reward_config_hint(kind.value, model_dir, spec.model_path, spec.beta),
         }
+        template = plan.dataset.manifest.get("rm_template")
+        if template is not None:  # an RM: the text layout it learned, checked where it loads
+            provenance["rm_template"] = template
+            if template["name"] != DEFAULT_RM_TEMPLATE:
+                provenance["serve_with"]["reward.template"] = (
+                    template["name"] if template["name"] in RM_TEMPLATES else {
+                        "name": template["name"], "header": template["header_format"],
+                        "step": template["step_format"]})
         with best_checkpoint.as_directory() as directory:
             outcome.model_dir = export_model(Path(directory), output, provenance)
         outcome.best_step = int(best["step"])

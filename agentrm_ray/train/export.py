@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from agentrm_ray.durable import atomic_write_text, replace_directory
+from agentrm_ray.models.provenance import PROVENANCE_FILE
 from agentrm_ray.train.state import HF_DIR, PREDICTIONS_FILE, TrainerState
 
 MODEL_DIR = "model"
 METRICS_FILE = "metrics.json"
-PROVENANCE_FILE = "agentrm_train.json"
 
 
 def throughput(history: list[dict[str, Any]]) -> dict[str, float | int]:

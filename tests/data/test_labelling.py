@@ -21,11 +21,12 @@ from agentrm_ray.data.labelling import (
     LabelStats,
     explicit_rows,
     implicit_rows,
-    implicit_text_and_spans,
     label_results,
     label_run,
 )
 from agentrm_ray.data.results import RunStore
+from agentrm_ray.prompting import RM_TEMPLATES
+from agentrm_ray.types import Trajectory
 
 
 def test_tree_gives_expected_text_value_pairs_and_drops_rare_nodes() -> None:
@@ -83,17 +84,17 @@ def test_implicit_rows_carry_outcomes_and_action_spans() -> None:
     assert sorted(r["label"] for r in progress) == [0.25, 1.0, 1.0]
 
 
-def test_implicit_spans_match_the_implicit_rm_replica() -> None:
-    from agentrm_ray.actors.reward.api import RMState
-    from agentrm_ray.actors.reward.methods.implicit import ImplicitMethod
-
-    trajectory = tree_result().best
-    assert trajectory is not None
-    ours = implicit_text_and_spans("Walk.", trajectory)
-    served = ImplicitMethod._text_and_action_spans(
-        RMState(instruction="Walk.", trajectory=trajectory)
-    )
-    assert ours == served
+@pytest.mark.parametrize("template", sorted(RM_TEMPLATES))
+def test_implicit_rows_hold_the_templates_text_and_each_actions_span(template: str) -> None:
+    chosen = RM_TEMPLATES[template]
+    rows = implicit_rows(tree_result(), "Walk.", "success", LabelStats(), chosen)
+    assert rows
+    for row in rows:
+        trajectory = Trajectory.model_validate_json(row["trajectory"])
+        assert row["text"] == chosen.text("Walk.", trajectory)
+        spans = zip(row["action_starts"], row["action_ends"], strict=True)
+        assert [row["text"][lo:hi] for lo, hi in spans] == [
+            s.action for s in trajectory.steps if s.action]
 
 
 def test_values_outside_unit_interval_are_an_error() -> None:

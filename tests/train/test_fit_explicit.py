@@ -80,6 +80,7 @@ def test_zero1_run_trains_checkpoints_and_exports(zero1) -> None:
     assert saved["steps"] == metrics["steps"] and saved["throughput"]["samples_per_s"] > 0
     provenance = json.loads((model / "agentrm_train.json").read_text())
     assert provenance["serve_with"] == {"reward.method": "value", "reward.model": str(model)}
+    assert provenance["rm_template"]["name"] == "agentrm-v1"  # checked where it is served
 
 
 def test_exported_model_scores_like_the_training_forward(zero1, dataset_dir) -> None:

@@ -7,10 +7,12 @@ repeat across tasks.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 from agentrm_ray.data.datasets import write_dataset
 from agentrm_ray.data.labelling import LabelOptions, label_results
+from agentrm_ray.prompting import AGENTRM_V1
 from agentrm_ray.types import (
     Candidate,
     ForkHandle,
@@ -82,7 +84,7 @@ def rm_sets(root: Path, tasks: int = 6, val_fraction: float = 0.34) -> dict[str,
     sets = label_results([maze_result(i) for i in range(tasks)],
                          LabelOptions(val_fraction=val_fraction, seed=0), instruction_for)
     write_dataset(root / "rm-explicit", "rm-explicit", sets.explicit["train"],
-                  sets.explicit["val"])
+                  sets.explicit["val"], {"rm_template": asdict(AGENTRM_V1)})  # as label_run
     write_dataset(root / "rm-implicit", "rm-implicit", sets.implicit["train"],
                   sets.implicit["val"], {"label_kind": "binary"})
     return {"rm-explicit": root / "rm-explicit", "rm-implicit": root / "rm-implicit"}

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from agentrm_ray.actors.device import GpuReservation
 from agentrm_ray.actors.reward.api import RMState, ScoreResult
+from agentrm_ray.prompting import AGENTRM_V1, RMTemplate
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class RewardSettings:
     gpus: GpuReservation = field(default_factory=GpuReservation)  # what the replica reserved
     score_label: int = 0  # value RM: the head output read as the score
     untrained_head: bool = False  # value RM: a backbone given a fresh 1-output head on purpose
+    template: RMTemplate = AGENTRM_V1  # value and implicit RMs: the input text's layout
 
 
 class ScoringMethod(ABC):

@@ -16,7 +16,6 @@ from agentrm_ray.actors.device import actor_device
 from agentrm_ray.actors.reward.api import RMState, ScoreResult
 from agentrm_ray.actors.reward.methods.base import ScoringMethod
 from agentrm_ray.models.precision import torch_dtype
-from agentrm_ray.prompting import rm_header, rm_step_text, step_turn
 from agentrm_ray.token_spans import masked_token_logprobs, predicted_token_mask
 
 
@@ -48,7 +47,9 @@ class ImplicitMethod(ScoringMethod):
         return results
 
     def _score_chunk(self, states: list[RMState]) -> list[ScoreResult]:
-        texts, spans = zip(*(self._text_and_action_spans(s) for s in states), strict=True)
+        template = self.settings.template
+        texts, spans = zip(*(template.text_and_action_spans(s.instruction, s.trajectory)
+                             for s in states), strict=True)
         self.tokenizer.padding_side = "right"
         self.tokenizer.truncation_side = "left"  # keep the newest steps, as training does
         enc = self.tokenizer(
@@ -81,14 +82,3 @@ class ImplicitMethod(ScoringMethod):
             step_scores = [self.settings.beta * float(ratio[row][mask].sum()) for mask in masks]
             results.append(ScoreResult(score=float(sum(step_scores)), step_scores=step_scores))
         return results
-
-    @staticmethod
-    def _text_and_action_spans(state: RMState) -> tuple[str, list[tuple[int, int]]]:
-        text = rm_header(state.instruction, state.trajectory)
-        spans = []
-        for step in state.trajectory.steps:
-            turn = step_turn(step)
-            action_start = len(text) + turn.rindex(step.action) if step.action else len(text)
-            spans.append((action_start, action_start + len(step.action)))
-            text += rm_step_text(step)
-        return text, spans

@@ -15,7 +15,6 @@ from agentrm_ray.actors.device import actor_device
 from agentrm_ray.actors.reward.api import RMState, ScoreResult
 from agentrm_ray.actors.reward.methods.base import ScoringMethod
 from agentrm_ray.models.precision import torch_dtype
-from agentrm_ray.prompting import rm_step_text, rm_text
 
 
 class ValueMethod(ScoringMethod):
@@ -51,7 +50,8 @@ class ValueMethod(ScoringMethod):
         groups: dict[str, list[int]] = defaultdict(list)
         for i, state in enumerate(states):
             steps = state.trajectory.steps
-            key = rm_text(state.instruction, state.trajectory, upto=len(steps) - 1) if steps else ""
+            key = (self.settings.template.text(state.instruction, state.trajectory,
+                                               upto=len(steps) - 1) if steps else "")
             groups[key].append(i)
         singles: list[int] = []
         with self.torch.inference_mode():
@@ -60,7 +60,8 @@ class ValueMethod(ScoringMethod):
                     for i, value in zip(
                         members,
                         self._score_with_prefix(
-                            prefix, [rm_step_text(states[i].trajectory.steps[-1]) for i in members]
+                            prefix, [self.settings.template.step(states[i].trajectory.steps[-1])
+                                     for i in members]
                         ),
                         strict=True,
                     ):
@@ -70,7 +71,8 @@ class ValueMethod(ScoringMethod):
                     singles.extend(members)
             for start in range(0, len(singles), self.settings.max_batch_size):
                 chunk = singles[start : start + self.settings.max_batch_size]
-                texts = [rm_text(states[i].instruction, states[i].trajectory) for i in chunk]
+                texts = [self.settings.template.text(states[i].instruction, states[i].trajectory)
+                         for i in chunk]
                 for i, value in zip(chunk, self._score_texts(texts), strict=True):
                     scores[i] = value
         return [ScoreResult(score=s) for s in scores]

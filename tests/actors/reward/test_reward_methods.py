@@ -19,7 +19,7 @@ from agentrm_ray.actors.reward.methods.judge_prompts import (
     score_prompt,
 )
 from agentrm_ray.actors.reward.worker import RewardWorkerImpl
-from agentrm_ray.prompting import rm_text
+from agentrm_ray.prompting import RM_TEMPLATES
 
 
 def _score(worker: RewardWorkerImpl, states: list[RMState]):
@@ -42,18 +42,22 @@ def test_value_scores_equal_with_and_without_prefix_reuse(tiny_value_model) -> N
     assert len({round(r.score, 6) for r in full}) == 4  # different last steps, different values
 
 
-def test_value_score_equals_a_direct_forward_pass(tiny_value_model) -> None:
+@pytest.mark.parametrize("template", sorted(RM_TEMPLATES))
+def test_value_score_equals_a_direct_forward_pass_on_the_templates_text(
+        tiny_value_model, template: str) -> None:
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    state = make_sibling_states(1)[0]
-    (result,) = _score(
-        RewardWorkerImpl("value", RewardSettings(model_path=tiny_value_model)), [state]
-    )
+    chosen = RM_TEMPLATES[template]
+    states = make_sibling_states(2)  # siblings: scored through the prefix KV reuse too
+    result = _score(RewardWorkerImpl("value", RewardSettings(
+        model_path=tiny_value_model, template=chosen)), states)[0]
+    state = states[0]
     tok = AutoTokenizer.from_pretrained(tiny_value_model)
     model = AutoModelForSequenceClassification.from_pretrained(tiny_value_model)
     enc = tok(
-        rm_text(state.instruction, state.trajectory), return_tensors="pt", add_special_tokens=False
+        chosen.text(state.instruction, state.trajectory), return_tensors="pt",
+        add_special_tokens=False
     )
     with torch.inference_mode():
         expected = float(model(**enc).logits[0, 0])
@@ -108,7 +112,8 @@ def test_implicit_scores_equal_the_full_forward_log_ratio(tiny_model, tiny_model
 
     with torch.inference_mode():
         for state, result in zip(states, served, strict=True):
-            text, spans = method._text_and_action_spans(state)
+            text, spans = method.settings.template.text_and_action_spans(state.instruction,
+                                                                         state.trajectory)
             enc = method.tokenizer(text, return_tensors="pt", add_special_tokens=False,
                                    return_offsets_mapping=True)
             ratio = (full_logprobs(method.policy, enc["input_ids"])

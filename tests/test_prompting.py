@@ -1,0 +1,84 @@
+"""RM input templates (prompting.RMTemplate): the prefix property KV reuse needs, the action
+spans the implicit RM sums over, config resolution and the check against what an RM was
+trained on."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+from agentrm_ray.actors.reward.pool import check_trained_template
+from agentrm_ray.config import ConfigError, config_hash, load_config
+from agentrm_ray.config.models import RMTemplateConfig
+from agentrm_ray.models.provenance import PROVENANCE_FILE
+from agentrm_ray.prompting import (
+    AGENTRM_V1,
+    PLAIN_V1,
+    RM_TEMPLATES,
+    resolve_rm_template,
+    rm_text,
+)
+from agentrm_ray.types import Step, Task, Trajectory
+
+TRAJECTORY = Trajectory(
+    task=Task(env_id="agentrm/Maze-v0", task_id="t"), goal="reach the exit",
+    initial_observation="a room",
+    steps=[Step(thought="north looks open", action="move north", observation="a hall"),
+           Step(action="move north", observation="the exit")])
+CUSTOM = RMTemplateConfig(name="mine-v1", header="<task>{goal}</task>{observation}|",
+                          step="<act>{action}</act><obs>{observation}</obs>")
+
+
+@pytest.mark.parametrize("template", [AGENTRM_V1, PLAIN_V1, resolve_rm_template(CUSTOM)])
+def test_a_states_text_is_a_prefix_of_every_longer_ones_and_spans_hold_the_actions(
+        template) -> None:
+    texts = [template.text("Walk.", TRAJECTORY, upto=k) for k in range(3)]
+    assert all(longer.startswith(shorter) for shorter, longer in itertools.pairwise(texts))
+    text, spans = template.text_and_action_spans("Walk.", TRAJECTORY)
+    assert text == texts[-1]
+    assert [text[lo:hi] for lo, hi in spans] == ["move north", "move north"]
+    assert spans[0] != spans[1]  # each span is its own step's action, not a repeat's
+
+
+def test_the_default_template_is_the_projects_layout() -> None:
+    assert RM_TEMPLATES["agentrm-v1"] is AGENTRM_V1
+    assert rm_text("Walk.", TRAJECTORY) == (
+        "Walk.\nYour task is to: reach the exit\nObservation: a room\n"
+        "Thought: north looks open\nAction: move north\nObservation: a hall\n"
+        "Action: move north\nObservation: the exit\n")
+    assert resolve_rm_template(CUSTOM).text("x", TRAJECTORY, upto=1) == (
+        "<task>reach the exit</task>a room|<act>move north</act><obs>a hall</obs>")
+
+
+@pytest.mark.parametrize("spec, match", [
+    ("agentrm-v9", "unknown RM template 'agentrm-v9'"),
+    (RMTemplateConfig(name="m", header="{task}", step="{action}"), "unknown field"),
+    (RMTemplateConfig(name="m", header="{goal}", step="{thought}"), "exactly once"),
+    (RMTemplateConfig(name="m", header="{goal", step="{action}"), "header"),
+])
+def test_a_bad_template_is_a_config_error_naming_reward_template(spec, match: str) -> None:
+    with pytest.raises(ConfigError, match=match) as exc:
+        resolve_rm_template(spec)
+    assert {p.path for p in exc.value.problems} == {"reward.template"}
+
+
+def test_the_template_enters_the_config_hash_only_when_not_the_default() -> None:
+    default = config_hash(load_config())
+    assert config_hash(load_config(overrides=["reward.template=agentrm-v1"])) == default
+    assert config_hash(load_config(overrides=["reward.template=plain-v1"])) != default
+    custom = load_config(overrides=[
+        "reward.template={name: mine-v1, header: '{goal}', step: '{action}'}"])
+    assert resolve_rm_template(custom.reward.template).name == "mine-v1"
+
+
+def test_an_rm_served_with_another_template_than_it_learned_is_refused(tmp_path: Path) -> None:
+    (tmp_path / PROVENANCE_FILE).write_text(json.dumps({"rm_template": asdict(PLAIN_V1)}))
+    check_trained_template(tmp_path, PLAIN_V1)
+    with pytest.raises(ConfigError, match="trained on RM template 'plain-v1'") as exc:
+        check_trained_template(tmp_path, AGENTRM_V1)
+    assert exc.value.problems[0].path == "reward.template"
+    check_trained_template(tmp_path / "elsewhere", AGENTRM_V1)  # records nothing: no check
