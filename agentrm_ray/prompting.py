@@ -74,14 +74,23 @@ def step_turn(step: Step) -> str:
     return f"Action: {step.action}"
 
 
+def raw_turn(step: Step) -> str:
+    """The turn as the policy wrote it, where the step kept it; else the canonical one."""
+    return step.raw if step.raw is not None else step_turn(step)
+
+
 # ------------------------------------------------------------------ RM input templates
 # The fields a template may use. Header: {instruction} {goal} {observation} (the first one).
-# Step: {react} (the canonical "Thought: …\nAction: …" turn), {thought}, {action},
-# {observation}; the action must appear exactly once, through {react} or {action}, so the
-# implicit RM can find the tokens it sums over.
+# Step: {react} (the canonical "Thought: …\nAction: …" turn), {raw} (the policy's own text
+# of the turn, the canonical one where it was not kept), {thought}, {action}, {observation};
+# the action must appear exactly once, through {react}, {raw} or {action}, so the implicit RM
+# can find the tokens it sums over. Only {raw} is text the policy emitted token for token, so
+# only a template using it lets training use the emitted token ids.
 HEADER_FIELDS = frozenset({"instruction", "goal", "observation"})
-STEP_FIELDS = frozenset({"react", "thought", "action", "observation"})
+STEP_FIELDS = frozenset({"react", "raw", "thought", "action", "observation"})
+_ACTION_FIELDS = ("react", "raw", "action")
 _ACTION_MARK = "\x00action\x00"
+_RAW_MARK = "\x00raw\x00"
 
 
 @dataclass(frozen=True)
@@ -102,8 +111,16 @@ class RMTemplate:
 
     def step(self, step: Step) -> str:
         """The RM text one step appends to the state."""
-        return self.step_format.format(react=step_turn(step), thought=step.thought,
+        return self._format(step, raw=raw_turn(step))
+
+    def _format(self, step: Step, raw: str) -> str:
+        return self.step_format.format(react=step_turn(step), raw=raw, thought=step.thought,
                                        action=step.action, observation=step.observation)
+
+    @property
+    def renders_raw(self) -> bool:
+        """Whether a step's text holds the policy's own text of the turn ({raw})."""
+        return "{raw}" in self.step_format
 
     def text(self, instruction: str, trajectory: Trajectory, upto: int | None = None) -> str:
         """The RM input for the state after `upto` steps (default: all of them)."""
@@ -117,11 +134,35 @@ class RMTemplate:
         text = self.header(instruction, trajectory)
         spans = []
         for step in trajectory.steps:
-            marked = self.step(step.model_copy(update={"action": _ACTION_MARK}))
-            start = len(text) + marked.index(_ACTION_MARK)
-            spans.append((start, start + len(step.action)))
+            if self.renders_raw:  # the action inside the policy's own text, its last mention
+                raw = raw_turn(step)
+                at = raw.rfind(step.action) if step.action else -1
+                marked = self._format(step, _RAW_MARK)
+                base = len(text) + marked.index(_RAW_MARK)
+                start = base + at if at >= 0 else base + len(raw)
+                spans.append((start, start + (len(step.action) if at >= 0 else 0)))
+            else:
+                marked = self.step(step.model_copy(update={"action": _ACTION_MARK}))
+                start = len(text) + marked.index(_ACTION_MARK)
+                spans.append((start, start + len(step.action)))
             text += self.step(step)
         return text, spans
+
+    def emitted_segments(self, instruction: str, trajectory: Trajectory
+                         ) -> list[tuple[int, int, list[int]]]:
+        """(start, end, ids) of every step whose text the policy emitted as `ids`: where the
+        template renders {raw} and the step kept its token ids. Training and the implicit RM
+        use those ids for that span instead of re-tokenising it."""
+        if not self.renders_raw:
+            return []
+        segments = []
+        text = self.header(instruction, trajectory)
+        for step in trajectory.steps:
+            if step.token_ids is not None and step.raw is not None:
+                start = len(text) + self._format(step, _RAW_MARK).index(_RAW_MARK)
+                segments.append((start, start + len(step.raw), list(step.token_ids)))
+            text += self.step(step)
+        return segments
 
 
 def template_problems(header_format: str, step_format: str) -> list[str]:
@@ -137,8 +178,9 @@ def template_problems(header_format: str, step_format: str) -> list[str]:
         unknown = sorted(set(used) - allowed)
         if unknown:
             problems.append(f"{label}: unknown field(s) {unknown}; allowed: {sorted(allowed)}")
-        if label == "step" and used.count("react") + used.count("action") != 1:
-            problems.append("step: the action must appear exactly once, as {react} or {action}")
+        if label == "step" and sum(used.count(f) for f in _ACTION_FIELDS) != 1:
+            problems.append("step: the action must appear exactly once, as {react}, {raw} or "
+                            "{action}")
     return problems
 
 
@@ -147,13 +189,20 @@ AGENTRM_V1 = RMTemplate(
     header_format="{instruction}\n" + TASK_HEADER + "\nObservation: {observation}\n",
     step_format="{react}\nObservation: {observation}\n",
 )
+# agentrm-v1 with each turn as the policy wrote it: its emitted token ids are what training
+# and the implicit RM read (issue: re-tokenising a conversation changes its ids).
+AGENTRM_RAW_V1 = RMTemplate(
+    name="agentrm-raw-v1",
+    header_format=AGENTRM_V1.header_format,
+    step_format="{raw}\nObservation: {observation}\n",
+)
 # The same content without our labels: the goal and observations as they are, one per line.
 PLAIN_V1 = RMTemplate(
     name="plain-v1",
     header_format="{instruction}\n{goal}\n{observation}\n",
     step_format="{thought}\n{action}\n{observation}\n",
 )
-RM_TEMPLATES: dict[str, RMTemplate] = {t.name: t for t in (AGENTRM_V1, PLAIN_V1)}
+RM_TEMPLATES: dict[str, RMTemplate] = {t.name: t for t in (AGENTRM_V1, AGENTRM_RAW_V1, PLAIN_V1)}
 DEFAULT_RM_TEMPLATE = AGENTRM_V1.name
 
 

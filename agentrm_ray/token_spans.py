@@ -62,3 +62,75 @@ def per_row_sum(values: Any, mask: Any) -> Any:
     rows = mask.nonzero(as_tuple=True)[0]
     out = torch.zeros(mask.shape[0], dtype=values.dtype, device=values.device)
     return out.index_add(0, rows, values)
+
+
+Segment = tuple[int, int, list[int]]  # (start, end) of a span of the text and the ids it was
+
+
+def encode_with_emitted_ids(tokenizer: Any, text: str, segments: list[Segment],
+                            max_length: int) -> tuple[list[int], list[tuple[int, int]]]:
+    """Token ids and character offsets of `text`, where each segment, a span the policy
+    emitted as those ids, keeps them instead of being re-tokenised (re-tokenising a
+    conversation changes ids at turn boundaries). The rest is tokenised piece by piece; a
+    segment whose ids do not spell its text exactly is tokenised too. Truncated from the left
+    to `max_length`, as the plain path is. Shared by implicit-RM training and serving."""
+    ids: list[int] = []
+    offsets: list[tuple[int, int]] = []
+    cursor = 0
+    for lo, hi, emitted in sorted(segments):
+        _extend(ids, offsets, *_tokenized(tokenizer, text[cursor:lo], cursor))
+        spelled = _emitted_offsets(tokenizer, emitted, text[lo:hi], lo)
+        if spelled is None:
+            _extend(ids, offsets, *_tokenized(tokenizer, text[lo:hi], lo))
+        else:
+            _extend(ids, offsets, list(emitted), spelled)
+        cursor = hi
+    _extend(ids, offsets, *_tokenized(tokenizer, text[cursor:], cursor))
+    return ids[-max_length:], offsets[-max_length:]
+
+
+def pad_encoded(rows: list[tuple[list[int], list[tuple[int, int]]]], pad_id: int
+                ) -> tuple[Any, Any, Any]:
+    """(input_ids, attention_mask, offset_mapping) tensors of rows padded on the right."""
+    import torch
+
+    width = max((len(ids) for ids, _ in rows), default=0)
+    input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    attention = torch.zeros((len(rows), width), dtype=torch.long)
+    offsets = torch.zeros((len(rows), width, 2), dtype=torch.long)
+    for row, (ids, spans) in enumerate(rows):
+        input_ids[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
+        attention[row, : len(ids)] = 1
+        if spans:
+            offsets[row, : len(ids)] = torch.tensor(spans, dtype=torch.long)
+    return input_ids, attention, offsets
+
+
+def _extend(ids: list[int], offsets: list[tuple[int, int]], more_ids: list[int],
+            more_offsets: list[tuple[int, int]]) -> None:
+    ids += more_ids
+    offsets += more_offsets
+
+
+def _tokenized(tokenizer: Any, piece: str, base: int) -> tuple[list[int], list[tuple[int, int]]]:
+    if not piece:
+        return [], []
+    enc = tokenizer(piece, add_special_tokens=False, return_offsets_mapping=True)
+    return list(enc["input_ids"]), [(base + a, base + b) for a, b in enc["offset_mapping"]]
+
+
+def _emitted_offsets(tokenizer: Any, emitted: list[int], piece: str, base: int
+                     ) -> list[tuple[int, int]] | None:
+    """Character offsets of each emitted id inside `piece`, by decoding growing prefixes; None
+    when the ids do not decode to `piece` exactly. A token that ends inside a multi-byte
+    character gets an empty range; the one completing it covers the character."""
+    offsets = []
+    end = 0
+    for k in range(1, len(emitted) + 1):
+        decoded = tokenizer.decode(emitted[:k], skip_special_tokens=True)
+        new_end = len(decoded) if piece.startswith(decoded) else end
+        offsets.append((base + end, base + new_end))
+        end = new_end
+    if tokenizer.decode(emitted, skip_special_tokens=True) != piece:
+        return None
+    return offsets

@@ -38,7 +38,13 @@ class Step(_Record):
     observation: str = ""
     reward: float = 0.0
     info: dict[str, Any] = Field(default_factory=dict)
-    raw: str | None = Field(None, description="The policy's unparsed output, when it differs.")
+    raw: str | None = Field(None, description="The policy's unparsed output, when it differs "
+                            "(and always when `token_ids` are kept).")
+    token_ids: list[int] | None = Field(
+        None, description="The ids the policy emitted for `raw`, where its backend gives them: "
+        "training uses them instead of re-tokenising the text.")
+    logprobs: list[float] | None = Field(
+        None, description="The policy's log-prob of each of `token_ids`, where requested.")
 
 
 class Outcome(_Record):

@@ -16,6 +16,7 @@ from agentrm_ray.config import ConfigError, config_hash, load_config
 from agentrm_ray.config.models import RMTemplateConfig
 from agentrm_ray.models.provenance import PROVENANCE_FILE
 from agentrm_ray.prompting import (
+    AGENTRM_RAW_V1,
     AGENTRM_V1,
     PLAIN_V1,
     RM_TEMPLATES,
@@ -33,7 +34,8 @@ CUSTOM = RMTemplateConfig(name="mine-v1", header="<task>{goal}</task>{observatio
                           step="<act>{action}</act><obs>{observation}</obs>")
 
 
-@pytest.mark.parametrize("template", [AGENTRM_V1, PLAIN_V1, resolve_rm_template(CUSTOM)])
+@pytest.mark.parametrize("template", [AGENTRM_V1, AGENTRM_RAW_V1, PLAIN_V1,
+                                      resolve_rm_template(CUSTOM)])
 def test_a_states_text_is_a_prefix_of_every_longer_ones_and_spans_hold_the_actions(
         template) -> None:
     texts = [template.text("Walk.", TRAJECTORY, upto=k) for k in range(3)]
@@ -42,6 +44,19 @@ def test_a_states_text_is_a_prefix_of_every_longer_ones_and_spans_hold_the_actio
     assert text == texts[-1]
     assert [text[lo:hi] for lo, hi in spans] == ["move north", "move north"]
     assert spans[0] != spans[1]  # each span is its own step's action, not a repeat's
+
+
+def test_the_raw_template_renders_the_policys_own_turn_and_marks_its_emitted_ids() -> None:
+    said = Step(thought="north looks open", action="move north", observation="a hall",
+                raw=" I go north.\nAction: `move north`", token_ids=[5, 6, 7])
+    trajectory = TRAJECTORY.model_copy(update={"steps": [said, *TRAJECTORY.steps[1:]]})
+    text, spans = AGENTRM_RAW_V1.text_and_action_spans("Walk.", trajectory)
+    assert " I go north.\nAction: `move north`\nObservation: a hall\n" in text
+    assert "Action: move north\nObservation: the exit\n" in text  # no raw kept: canonical
+    assert [text[lo:hi] for lo, hi in spans] == ["move north", "move north"]
+    (segment,) = AGENTRM_RAW_V1.emitted_segments("Walk.", trajectory)
+    assert text[segment[0]:segment[1]] == said.raw and segment[2] == [5, 6, 7]
+    assert AGENTRM_V1.emitted_segments("Walk.", trajectory) == []  # re-rendered: not emitted
 
 
 def test_the_default_template_is_the_projects_layout() -> None:

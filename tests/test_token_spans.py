@@ -40,3 +40,33 @@ def test_training_mask_is_the_served_rule_row_by_row(tiny_model: str) -> None:
         assert batch[row].tolist() == one.tolist()
         words = tokenizer.decode(enc["input_ids"][row, 1:][one]).strip()
         assert words == texts[row][lo:hi]
+
+
+def test_emitted_ids_are_kept_where_retokenising_would_change_them(tiny_model: str) -> None:
+    """A turn the policy emitted piece by piece tokenises differently as part of the whole
+    text; its own ids are what training and the implicit RM read, the rest is tokenised."""
+    from transformers import AutoTokenizer
+
+    from agentrm_ray.token_spans import encode_with_emitted_ids
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model)
+    head, turn, tail = "Task: exit.\n", "Thought: go\nAction: move north", "\nObservation: ok\n"
+    # ids a policy may emit for the turn: character by character, unlike BPE's merges
+    emitted = [i for ch in turn for i in tokenizer(ch, add_special_tokens=False)["input_ids"]]
+    text = head + turn + tail
+    whole = tokenizer(text, add_special_tokens=False)["input_ids"]
+    ids, offsets = encode_with_emitted_ids(
+        tokenizer, text, [(len(head), len(head) + len(turn), emitted)], max_length=4096)
+    assert emitted != whole[: len(emitted)] and emitted[0] in ids
+    start = ids.index(emitted[0], len(tokenizer(head, add_special_tokens=False)["input_ids"]))
+    assert ids[start:start + len(emitted)] == emitted
+    assert tokenizer.decode(ids) == text
+    action = text.index("move north")
+    spelled = "".join(text[a:b] for a, b in offsets if a >= action and b <= action + 10)
+    assert spelled == "move north"
+    # ids that do not spell their span are not trusted: that span is tokenised instead
+    wrong, _ = encode_with_emitted_ids(tokenizer, text, [(0, len(head), emitted)], 4096)
+    assert wrong == tokenizer(head, add_special_tokens=False)["input_ids"] + tokenizer(
+        text[len(head):], add_special_tokens=False)["input_ids"]
+    short, _ = encode_with_emitted_ids(tokenizer, text, [], max_length=5)
+    assert short == whole[-5:]  # truncated from the left, as the plain path

@@ -53,6 +53,10 @@ class Sample(BaseModel):
     num_tokens: int
     finish_reason: Literal["stop", "length"]
     logprobs: list[float] | None = None
+    token_ids: list[int] | None = Field(
+        None, description="The ids the policy emitted for `text` exactly (the tokens of a cut "
+        "stop string dropped); None where the backend cannot give them. Training on a "
+        "trajectory uses these instead of re-tokenising its text.")
 
 
 class GenerationResult(BaseModel):

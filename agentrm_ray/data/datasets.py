@@ -66,6 +66,11 @@ SCHEMAS: dict[str, pa.Schema] = {
             pa.field("text", pa.string(), nullable=False),
             pa.field("action_starts", pa.list_(pa.int64()), nullable=False),
             pa.field("action_ends", pa.list_(pa.int64()), nullable=False),
+            # Spans of the text the policy emitted token for token, with those ids (a template
+            # rendering {raw}, a backend giving ids); training uses them. Absent in old sets.
+            pa.field("emitted_starts", pa.list_(pa.int64())),
+            pa.field("emitted_ends", pa.list_(pa.int64())),
+            pa.field("emitted_ids", pa.list_(pa.list_(pa.int64()))),
             pa.field("label", pa.float64(), nullable=False),
             pa.field("success", pa.float64()),
             pa.field("progress", pa.float64()),
@@ -88,6 +93,12 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     KIND_EXPLICIT: ("task_key", "text", "value"),
     KIND_IMPLICIT: ("task_key", "text", "action_starts", "action_ends", "label"),
     KIND_SFT: ("task_key", "messages"),
+}
+# What training reads where a set has it (sets written before these columns lack them).
+OPTIONAL: dict[str, tuple[str, ...]] = {
+    KIND_EXPLICIT: (),
+    KIND_IMPLICIT: ("emitted_starts", "emitted_ends", "emitted_ids"),
+    KIND_SFT: (),
 }
 
 

@@ -193,6 +193,7 @@ def implicit_rows(
         progress = 1.0 if outcome.success else float(outcome.progress)
         # The replica's own construction: the log-ratio trains on the tokens it is served on.
         text, spans = template.text_and_action_spans(instruction, trajectory)
+        emitted = template.emitted_segments(instruction, trajectory)
         kept = [(lo, hi) for lo, hi in spans if hi > lo]
         rows.append(
             {
@@ -202,6 +203,9 @@ def implicit_rows(
                 "text": text,
                 "action_starts": [lo for lo, _ in kept],
                 "action_ends": [hi for _, hi in kept],
+                "emitted_starts": [lo for lo, _, _ in emitted],
+                "emitted_ends": [hi for _, hi, _ in emitted],
+                "emitted_ids": [ids for _, _, ids in emitted],
                 "label": success if label == "success" else progress,
                 "success": success,
                 "progress": progress,

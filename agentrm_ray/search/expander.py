@@ -50,11 +50,14 @@ class SearchState:
 
 @dataclass(frozen=True)
 class Proposal:
-    """A candidate next turn: the parsed thought/action and the policy's raw text."""
+    """A candidate next turn: the parsed thought/action, the policy's raw text and, where
+    the backend gives them, the ids it emitted for that text and their log-probs."""
 
     thought: str
     action: str
     raw: str
+    token_ids: tuple[int, ...] | None = None
+    logprobs: tuple[float, ...] | None = None
 
 
 class Expander(ABC):

@@ -73,7 +73,10 @@ class PoolExpander(Expander):
         for sample in result.samples:
             parsed = parse_react(sample.text)
             action = parsed.action if parsed.ok else sample.text.strip()
-            proposals.append(Proposal(thought=parsed.thought, action=action, raw=sample.text))
+            proposals.append(Proposal(
+                thought=parsed.thought, action=action, raw=sample.text,
+                token_ids=None if sample.token_ids is None else tuple(sample.token_ids),
+                logprobs=None if sample.logprobs is None else tuple(sample.logprobs)))
         return proposals
 
     async def step(self, state: SearchState, proposal: Proposal, path: str) -> SearchState:
@@ -124,14 +127,18 @@ class PoolExpander(Expander):
         )
         self.budget.env_steps += 1
         self._count_remote(info)
-        raw = proposal.raw if proposal.raw.strip() != proposal.action else None
+        # The raw text is kept where it says more than the action, and always with the ids
+        # that spell it (training pairs them).
+        keep_raw = proposal.raw.strip() != proposal.action or proposal.token_ids is not None
         step = Step(
             thought=proposal.thought,
             action=proposal.action,
             observation=observation,
             reward=reward,
             info=_slim(info),
-            raw=raw,
+            raw=proposal.raw if keep_raw else None,
+            token_ids=None if proposal.token_ids is None else list(proposal.token_ids),
+            logprobs=None if proposal.logprobs is None else list(proposal.logprobs),
         )
         trajectory = state.trajectory.model_copy(update={"steps": [*state.trajectory.steps, step]})
         return SearchState(

@@ -26,7 +26,7 @@ from typing import Any
 
 from agentrm_ray.config import RootConfig, config_hash
 from agentrm_ray.config.models import TrainKind
-from agentrm_ray.data.datasets import REQUIRED, TrainingSet, load_dataset
+from agentrm_ray.data.datasets import OPTIONAL, REQUIRED, TrainingSet, load_dataset
 from agentrm_ray.durable import atomic_write_text, read_json
 from agentrm_ray.errors import AgentRMError
 from agentrm_ray.prompting import DEFAULT_RM_TEMPLATE, RM_TEMPLATES
@@ -219,10 +219,12 @@ def train(
 def _worker_rows(dataset: TrainingSet) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Only the columns training reads travel to the workers (not the provenance JSON)."""
     columns = REQUIRED[dataset.kind]
-    return (
-        [{c: r[c] for c in columns} for r in dataset.train],
-        [{c: r[c] for c in columns} for r in dataset.val],
-    )
+    optional = OPTIONAL[dataset.kind]
+
+    def kept(row: dict[str, Any]) -> dict[str, Any]:
+        return {**{c: row[c] for c in columns}, **{c: row[c] for c in optional if c in row}}
+
+    return [kept(r) for r in dataset.train], [kept(r) for r in dataset.val]
 
 
 def _fit(spec: TrainSpec, dataset: TrainingSet, output: Path, max_failures: int) -> Any:

@@ -4,7 +4,9 @@
   special tokens — the same call as the value RM replica (`actors/reward/methods/value.py`),
   so a trained head scores served states on identical token sequences.
 * implicit: RM text with character offsets; a position counts toward the log-ratio when the
-  token it predicts starts inside an action span (the implicit RM replica's rule).
+  token it predicts starts inside an action span (the implicit RM replica's rule). Spans the
+  policy emitted (`emitted_*` columns: a template rendering {raw}) keep the emitted token ids
+  (`token_spans.encode_with_emitted_ids`, as the replica does).
 * sft: the conversation through the tokenizer's chat template (the policy backends render
   prompts the same way); only tokens of assistant turns — including their end-of-turn
   marker, so the model learns to stop — carry labels.
@@ -52,9 +54,27 @@ def encode_value(tokenizer: Any, rows: list[dict[str, Any]], max_length: int) ->
     return Encoded(tensors, len(rows), _tokens(enc))
 
 
+def emitted_segments(row: dict[str, Any]) -> list[tuple[int, int, list[int]]]:
+    """A row's spans of policy-emitted text with their ids (none in sets without them)."""
+    starts, ends, ids = (row.get(k) or [] for k in ("emitted_starts", "emitted_ends",
+                                                     "emitted_ids"))
+    return [(lo, hi, list(i)) for lo, hi, i in zip(starts, ends, ids, strict=True)]
+
+
 def encode_implicit(tokenizer: Any, rows: list[dict[str, Any]], max_length: int) -> Encoded:
     import torch
 
+    from agentrm_ray.token_spans import encode_with_emitted_ids, pad_encoded
+
+    spans = [list(zip(r["action_starts"], r["action_ends"], strict=True)) for r in rows]
+    labels = torch.tensor([float(r["label"]) for r in rows], dtype=torch.float32)
+    if any(emitted_segments(r) for r in rows):  # the policy's own ids where a row has them
+        encoded = [encode_with_emitted_ids(tokenizer, r["text"], emitted_segments(r),
+                                           max_length) for r in rows]
+        ids, attention, offsets = pad_encoded(encoded, tokenizer.pad_token_id)
+        tensors = {"input_ids": ids, "attention_mask": attention,
+                   "action_mask": action_token_mask(offsets, attention, spans), "labels": labels}
+        return Encoded(tensors, len(rows), int(attention.sum()))
     tokenizer.truncation_side = "left"
     tokenizer.padding_side = "right"
     enc = tokenizer(
@@ -66,12 +86,11 @@ def encode_implicit(tokenizer: Any, rows: list[dict[str, Any]], max_length: int)
         add_special_tokens=False,
         return_offsets_mapping=True,
     )
-    spans = [list(zip(r["action_starts"], r["action_ends"], strict=True)) for r in rows]
     tensors = {
         "input_ids": enc["input_ids"],
         "attention_mask": enc["attention_mask"],
         "action_mask": action_token_mask(enc["offset_mapping"], enc["attention_mask"], spans),
-        "labels": torch.tensor([float(r["label"]) for r in rows], dtype=torch.float32),
+        "labels": labels,
     }
     return Encoded(tensors, len(rows), _tokens(enc))
 

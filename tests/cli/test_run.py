@@ -157,3 +157,35 @@ def test_a_run_whose_every_task_fails_exits_1(tmp_path: Path) -> None:
     assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "every one of the 2 task(s) failed" in proc.stderr
     assert all(r["error"] for r in _records(out))
+
+
+def test_a_prompt_pack_is_what_the_policy_actor_is_prompted_with(tmp_path: Path,
+                                                                 tiny_model: str) -> None:
+    """`run` with `prompts.dir`: the one policy call of a one-step greedy search reads exactly
+    the pack's ETO-layout chat (its prompt tokens are counted by the real policy actor)."""
+    from test_prompt_book import write_pack
+    from transformers import AutoTokenizer
+
+    from agentrm_ray.config import load_config
+    from agentrm_ray.prompt_book import PromptBook
+    from agentrm_ray.types import Trajectory
+
+    pack = write_pack(tmp_path / "pack")
+    out = tmp_path / "run"
+    proc = subprocess.run(_cmd(tiny_model, out, _suite(tmp_path, maze=1),
+                               "--set", f"prompts.dir={pack}",
+                               "--set", "prompts.tasks={maze: mazes}",
+                               "--set", "tasks.max_steps=1"),
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (record,) = _records(out)
+    assert record["error"] is None and record["budget"]["policy_calls"] == 1
+    best = Trajectory.model_validate(record["best"])
+    book = PromptBook.from_config(load_config(overrides=[
+        f"prompts.dir={pack}", "prompts.tasks={maze: mazes}"]).prompts)
+    messages = book.for_family("maze").policy_messages(best.model_copy(update={"steps": []}))
+    assert messages[1]["content"] == "OK" and "Walk the maze" in messages[0]["content"]
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model)
+    prompt = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    expected = len(tokenizer(prompt, add_special_tokens=False)["input_ids"])
+    assert record["budget"]["policy_tokens_in"] == expected

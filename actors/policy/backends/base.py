@@ -66,6 +66,19 @@ def render_prompt(tokenizer: Any, request: GenerationRequest) -> str:
     )
 
 
+def ids_of_text(tokenizer: Any, ids: list[int], text: str) -> list[int] | None:
+    """The prefix of the emitted `ids` that decodes to exactly `text`: a stop string is cut
+    from the text but its tokens were emitted. None where a token straddles the cut (no
+    prefix decodes to the text), so no caller pairs ids with text they do not spell."""
+    for k in range(len(ids), -1, -1):
+        decoded = tokenizer.decode(ids[:k], skip_special_tokens=True)
+        if decoded == text:
+            return list(ids[:k])
+        if len(decoded) < len(text):
+            return None
+    return None
+
+
 def cut_at_stop(text: str, stops: list[str]) -> tuple[str, bool]:
     """Text up to the earliest stop string, and whether one was found."""
     cut = min((i for i in (text.find(s) for s in stops if s) if i >= 0), default=-1)

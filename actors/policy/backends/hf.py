@@ -19,7 +19,12 @@ from typing import Any
 from agentrm_ray.actors.batching import MicroBatcher
 from agentrm_ray.actors.device import actor_device
 from agentrm_ray.actors.policy.api import GenerationRequest, GenerationResult, Sample
-from agentrm_ray.actors.policy.backends.base import GenerationBackend, cut_at_stop, render_prompt
+from agentrm_ray.actors.policy.backends.base import (
+    GenerationBackend,
+    cut_at_stop,
+    ids_of_text,
+    render_prompt,
+)
 from agentrm_ray.models.precision import torch_dtype
 
 
@@ -86,12 +91,7 @@ class HFBackend(GenerationBackend):
         results = []
         for index, (request, ids) in enumerate(items):
             samples = [
-                Sample(
-                    text=row.text,
-                    num_tokens=len(row.tokens),
-                    finish_reason="stop" if row.finish == "stop" else "length",
-                    logprobs=row.logprobs if request.logprobs else None,
-                )
+                _sample(self.tokenizer, row, request.logprobs)
                 for row in rows
                 if row.request_index == index
             ]
@@ -186,6 +186,16 @@ class HFBackend(GenerationBackend):
                     return
         if len(row.tokens) >= row.request.max_tokens:
             row.finish = "length"
+
+
+def _sample(tokenizer: Any, row: _Row, with_logprobs: bool) -> Sample:
+    token_ids = ids_of_text(tokenizer, row.tokens, row.text)
+    logprobs = row.logprobs if with_logprobs else None
+    if logprobs is not None and token_ids is not None:
+        logprobs = logprobs[: len(token_ids)]
+    return Sample(text=row.text, num_tokens=len(row.tokens),
+                  finish_reason="stop" if row.finish == "stop" else "length",
+                  logprobs=logprobs, token_ids=token_ids)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from agentrm_ray.actors.policy.api import GenerationRequest, GenerationResult, S
 from agentrm_ray.actors.policy.backends.base import (
     BackendSettings,
     GenerationBackend,
+    ids_of_text,
     render_prompt,
 )
 from agentrm_ray.models.precision import resolve_dtype
@@ -108,12 +109,16 @@ class VLLMBackend(GenerationBackend):
                     float(step[token].logprob)
                     for step, token in zip(out.logprobs, out.token_ids, strict=False)
                 ]
+            token_ids = ids_of_text(self.tokenizer, list(out.token_ids), out.text)
+            if logprobs is not None and token_ids is not None:
+                logprobs = logprobs[: len(token_ids)]
             samples.append(
                 Sample(
                     text=out.text,
                     num_tokens=len(out.token_ids),
                     finish_reason="length" if out.finish_reason == "length" else "stop",
                     logprobs=logprobs,
+                    token_ids=token_ids,
                 )
             )
         return GenerationResult(samples=samples, prompt_tokens=len(ids))

@@ -16,7 +16,12 @@ from agentrm_ray.actors.device import actor_device
 from agentrm_ray.actors.reward.api import RMState, ScoreResult
 from agentrm_ray.actors.reward.methods.base import ScoringMethod
 from agentrm_ray.models.precision import torch_dtype
-from agentrm_ray.token_spans import masked_token_logprobs, predicted_token_mask
+from agentrm_ray.token_spans import (
+    encode_with_emitted_ids,
+    masked_token_logprobs,
+    pad_encoded,
+    predicted_token_mask,
+)
 
 
 class ImplicitMethod(ScoringMethod):
@@ -50,19 +55,26 @@ class ImplicitMethod(ScoringMethod):
         template = self.settings.template
         texts, spans = zip(*(template.text_and_action_spans(s.instruction, s.trajectory)
                              for s in states), strict=True)
-        self.tokenizer.padding_side = "right"
-        self.tokenizer.truncation_side = "left"  # keep the newest steps, as training does
-        enc = self.tokenizer(
-            list(texts),
-            return_tensors="pt",
-            padding=True,
-            truncation=True,
-            max_length=self.settings.max_length,
-            add_special_tokens=False,
-            return_offsets_mapping=True,
-        )
-        offsets = enc.pop("offset_mapping")  # still in the untruncated text's characters
-        ids, attention = enc["input_ids"], enc["attention_mask"]
+        segments = [template.emitted_segments(s.instruction, s.trajectory) for s in states]
+        if any(segments):  # the policy's own ids where its turns kept them, as training does
+            ids, attention, offsets = pad_encoded(
+                [encode_with_emitted_ids(self.tokenizer, text, seg, self.settings.max_length)
+                 for text, seg in zip(texts, segments, strict=True)],
+                self.tokenizer.pad_token_id)
+        else:
+            self.tokenizer.padding_side = "right"
+            self.tokenizer.truncation_side = "left"  # keep the newest steps, as training does
+            enc = self.tokenizer(
+                list(texts),
+                return_tensors="pt",
+                padding=True,
+                truncation=True,
+                max_length=self.settings.max_length,
+                add_special_tokens=False,
+                return_offsets_mapping=True,
+            )
+            offsets = enc.pop("offset_mapping")  # still in the untruncated text's characters
+            ids, attention = enc["input_ids"], enc["attention_mask"]
         step_masks = [
             [predicted_token_mask(offsets[row], attention[row], lo, hi) for lo, hi in row_spans]
             for row, row_spans in enumerate(spans)

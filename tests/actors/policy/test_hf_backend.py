@@ -67,6 +67,24 @@ def test_greedy_is_deterministic_and_stop_strings_cut(backend) -> None:
     assert cut.samples[0].text == text[: text.find(stop)]
 
 
+def test_token_ids_spell_the_text_without_a_cut_stop_strings_tokens(backend) -> None:
+    request = dict(prompt="The maze", temperature=1.0, seed=4, max_tokens=12, logprobs=True)
+    (full,) = _run(backend, GenerationRequest(**request))
+    sample = full.samples[0]
+    ids = sample.token_ids
+    assert ids is not None and len(ids) == sample.num_tokens
+    decode = backend.tokenizer.decode
+    assert decode(ids) == sample.text
+    # a stop string that is a whole token, first seen where that token starts
+    k = next(k for k in range(1, len(ids)) if decode(ids[k:k + 1]).strip()
+             and sample.text.find(decode(ids[k:k + 1])) == len(decode(ids[:k])))
+    (cut,) = _run(backend, GenerationRequest(**request, stop=[decode(ids[k:k + 1])]))
+    kept = cut.samples[0]
+    assert kept.finish_reason == "stop" and kept.text == decode(ids[:k])
+    assert kept.token_ids == ids[:k] and kept.num_tokens == k + 1  # the stop's token: dropped
+    assert kept.logprobs is not None and len(kept.logprobs) == k
+
+
 def test_over_context_length_names_the_limit(backend) -> None:
     long_prompt = "word " * 600
     with pytest.raises(RequestError, match="context length 512"):
