@@ -10,7 +10,7 @@ from agentrm_ray.envs.errors import (
     UnknownEnvError,
     UnknownTaskError,
 )
-from agentrm_ray.envs.parsing import ParsedTurn, format_react, parse_react
+from agentrm_ray.envs.parsing import ParsedTurn, format_react, parse_react, parse_turn
 from agentrm_ray.envs.registry import families, family_by_env_id, family_statuses, make_env
 from agentrm_ray.envs.suites import FamilySpec, PromptSpec, TaskSpec
 
@@ -33,5 +33,6 @@ __all__ = [
     "format_react",
     "make_env",
     "parse_react",
+    "parse_turn",
     "text_space",
 ]

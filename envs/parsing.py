@@ -52,6 +52,14 @@ def parse_react(text: str) -> ParsedTurn:
     return ParsedTurn(thought, action, True)
 
 
+def parse_turn(text: str) -> ParsedTurn:
+    """`parse_react`, with the whole (stripped) text as the action where none is found: what
+    a search sends the env (which answers "Invalid action"), so the episode goes on."""
+    parsed = parse_react(text)
+    return parsed if parsed.ok else ParsedTurn(parsed.thought, (text or "").strip(), False,
+                                               parsed.error)
+
+
 def format_react(thought: str, action: str) -> str:
     """The canonical turn layout the prompts show and the parser reads back."""
     return (

@@ -20,7 +20,7 @@ from agentrm_ray.actors.env import EnvPool
 from agentrm_ray.actors.policy.api import GenerationRequest
 from agentrm_ray.actors.policy.pool import PolicyPool
 from agentrm_ray.config.models import SamplingConfig
-from agentrm_ray.envs import parse_react
+from agentrm_ray.envs import parse_turn
 from agentrm_ray.envs.base import REMOTE_CALLS
 from agentrm_ray.prompt_book import PromptBook
 from agentrm_ray.search.expander import Expander, Proposal, SearchState
@@ -71,10 +71,9 @@ class PoolExpander(Expander):
         self.budget.policy_tokens_out += result.completion_tokens
         proposals = []
         for sample in result.samples:
-            parsed = parse_react(sample.text)
-            action = parsed.action if parsed.ok else sample.text.strip()
+            parsed = parse_turn(sample.text)
             proposals.append(Proposal(
-                thought=parsed.thought, action=action, raw=sample.text,
+                thought=parsed.thought, action=parsed.action, raw=sample.text,
                 token_ids=None if sample.token_ids is None else tuple(sample.token_ids),
                 logprobs=None if sample.logprobs is None else tuple(sample.logprobs)))
         return proposals

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from agentrm_ray.envs import parse_react
+from agentrm_ray.envs import parse_turn
 from agentrm_ray.prompting import TASK_HEADER, instruction_of_preamble
 from agentrm_ray.serve.chat_schemas import ChatMessage
 from agentrm_ray.serve.errors import FieldProblem, RequestProblems
@@ -116,10 +116,10 @@ def _steps(messages: list[ChatMessage], start: int) -> tuple[list[Step], list[Fi
             problems.append(_problem(index + 1, "role", f"expected the user's observation "
                                      f"after message {index}, got {answer.role}"))
             continue
-        parsed = parse_react(said.text)
+        parsed = parse_turn(said.text)
         steps.append(Step(
             thought=parsed.thought,
-            action=parsed.action if parsed.ok else said.text.strip(),
+            action=parsed.action,
             observation=_OBSERVATION.sub("", answer.text, count=1).strip(),
         ))
     return steps, problems

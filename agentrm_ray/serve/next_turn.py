@@ -14,7 +14,7 @@ import hashlib
 from agentrm_ray.actors.policy.api import GenerationRequest
 from agentrm_ray.actors.policy.pool import PolicyPool
 from agentrm_ray.actors.reward.api import RMState, ScoreResult
-from agentrm_ray.envs import parse_react
+from agentrm_ray.envs import parse_turn
 from agentrm_ray.serve.chat_schemas import ChatScorer, NextTurn, NextTurnJob, NextTurns
 from agentrm_ray.serve.reward_switch import RewardSwitch
 
@@ -42,10 +42,10 @@ class NextTurnRanker:
         self.tokens_out += result.completion_tokens
         candidates = []
         for sample in result.samples:
-            parsed = parse_react(sample.text)
+            parsed = parse_turn(sample.text)
             candidates.append(NextTurn(
-                content=sample.text, thought=parsed.thought,
-                action=parsed.action if parsed.ok else sample.text.strip(), parsed=parsed.ok,
+                content=sample.text, thought=parsed.thought, action=parsed.action,
+                parsed=parsed.ok,
                 finish_reason=sample.finish_reason, tokens=sample.num_tokens))
         async with self.rewards.lease() as rm:
             if job.scorer is ChatScorer.reward_model:

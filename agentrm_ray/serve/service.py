@@ -131,10 +131,11 @@ class SearchService:
 
     async def next_turns(self, job: NextTurnJob) -> NextTurns | ErrorReply:
         """Step-level Best-of-N for a chat completion (`serve/next_turn.py`)."""
-        outcome = "ok"
-        spent = self.ranker.tokens_out
+        outcome, tokens_out = "ok", 0
         try:
-            return await self.ranker.rank(job)
+            turns = await self.ranker.rank(job)
+            tokens_out = sum(c.tokens for c in turns.candidates)  # this call's, not a delta
+            return turns                                        # of concurrent calls' counter
         except asyncio.CancelledError:
             outcome = "cancelled"
             raise
@@ -146,8 +147,7 @@ class SearchService:
         finally:
             if self.on_done is not None:
                 self.on_done(NEXT_TURN, outcome,
-                             Budget(policy_tokens_out=self.ranker.tokens_out - spent,
-                                    policy_calls=1))
+                             Budget(policy_tokens_out=tokens_out, policy_calls=1))
 
     async def swap(self, req: SwapRequest) -> SwapResponse | ErrorReply:
         if not swappable(req.model, self.cfg.serve.model_roots):

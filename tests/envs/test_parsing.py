@@ -48,3 +48,11 @@ def test_format_and_parse_round_trip() -> None:
     text = format_react("the goal is below", "move down")
     parsed = parse_react(text)
     assert (parsed.thought, parsed.action) == ("the goal is below", "move down")
+
+
+def test_parse_turn_keeps_the_whole_text_as_the_action_where_none_is_found() -> None:
+    from agentrm_ray.envs import parse_turn
+
+    assert parse_turn("Thought: go\nAction: move north").action == "move north"
+    unusable = parse_turn("  Thought: x\nAction:   \n")
+    assert (unusable.ok, unusable.action, unusable.thought) == (False, "Thought: x\nAction:", "x")

@@ -26,7 +26,7 @@ from schemathesis.checks import not_a_server_error, response_schema_conformance
 from served import Served
 from sse_client import parse_sse
 
-from agentrm_ray.envs import family_by_env_id, parse_react
+from agentrm_ray.envs import family_by_env_id, parse_turn
 from agentrm_ray.prompting import policy_messages
 from agentrm_ray.serve.chat_history import read_chat
 from agentrm_ray.serve.chat_schemas import ChatMessage
@@ -159,10 +159,9 @@ def test_openai_client_gets_rm_ranked_next_turns_over_a_conversation(served: Ser
     # unit-tested in test_chat_history.py) plus the candidate step, as /v1/score gives it.
     history = read_chat([ChatMessage(**m) for m in messages[:-2]])
     text = ranking["candidates"][ranking["chosen"][0]]["content"]
-    best = parse_react(text)
+    best = parse_turn(text)
     state = history.trajectory.model_copy(update={"steps": [
-        *history.trajectory.steps,
-        Step(thought=best.thought, action=best.action if best.ok else text.strip())]})
+        *history.trajectory.steps, Step(thought=best.thought, action=best.action)]})
     with _client(served) as c:
         scored = c.post("/v1/score", json={"states": [{
             "trajectory": json.loads(state.model_dump_json()),
