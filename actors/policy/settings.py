@@ -40,5 +40,6 @@ def backend_settings(cfg: PolicyConfig, seed: int = 0) -> BackendSettings:
         num_threads=max(1, math.floor(cfg.num_cpus_per_replica)),
         seed=seed,
         enforce_eager=eager_engine(cfg, cfg.num_gpus_per_replica),
+        kv_cache_gib=cfg.kv_cache_gib,
         gpus=GpuReservation(cfg.num_gpus_per_replica, "policy.num_gpus_per_replica"),
     )

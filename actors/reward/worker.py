@@ -15,7 +15,7 @@ from agentrm_ray.actors.reward.methods import RewardSettings, method_class
 class RewardWorkerImpl:
     def __init__(self, method: str, settings: RewardSettings, name: str = "reward-0") -> None:
         self.name = name
-        self.method = method_class(method)(settings)
+        self.method = method_class(method, settings.backend)(settings)
         self._batcher: MicroBatcher[RMState, ScoreResult] | None = None
         self._started = False
         # A restarted actor gets its callers' retries at once, each calling start(): one load.

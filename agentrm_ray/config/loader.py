@@ -29,6 +29,7 @@ _PLACEMENT_FIELDS = frozenset({
     "replicas", "num_cpus_per_replica", "num_gpus_per_replica", "workers",
     "num_cpus_per_worker", "max_sessions_per_worker", "idle_timeout_s", "request_timeout_s",
     "max_concurrent_tasks", "max_batch_size", "cpus_per_worker", "gpus_per_worker",
+    "kv_cache_gib",
 })
 # search.<strategy> sections: settings that only the run of that strategy reads.
 _STRATEGY_SECTIONS = frozenset(s.value for s in SearchStrategy)
@@ -108,6 +109,8 @@ def config_hash(cfg: RootConfig) -> str:
         data["envs"]["agentgym"] = declared
     if cfg.reward.template == RewardConfig.model_fields["template"].default:
         del data["reward"]["template"]  # the default hashes as before the field existed
+    if cfg.reward.backend == RewardConfig.model_fields["backend"].default:
+        del data["reward"]["backend"]  # likewise
     prompts = data.pop("prompts")  # no pack hashes as before the section existed
     if cfg.prompts.dir is not None:
         data["prompts"] = {**prompts, "dir": _pack_digest(cfg.prompts.dir)}

@@ -109,6 +109,14 @@ class PolicyConfig(_Section):
             "replica has GPUs (CUDA graphs)."
         ),
     )
+    kv_cache_gib: float | None = Field(
+        None, gt=0, description=(
+            "vLLM engines (policy, a vLLM judge or value RM): GiB of key/value cache each keeps. "
+            "null = 1 GiB on CPU-only replicas, vLLM's own share of GPU memory "
+            "(gpu_memory_utilization) where the replica has GPUs. Too small a cache for the "
+            "sequences in flight makes the engine queue them and re-read evicted histories "
+            "(docs/benchmarks.md); VLLM_CPU_KVCACHE_SPACE, if set, wins on CPUs."),
+    )
     request_timeout_s: float = Field(
         300.0, gt=0, description="A request slower than this is retried on another replica."
     )
@@ -117,6 +125,13 @@ class PolicyConfig(_Section):
 
 
 # ------------------------------------------------------------------------ reward
+class RewardBackend(str, Enum):
+    """What runs a value RM's forward passes (`reward.backend`)."""
+
+    hf = "hf"
+    vllm = "vllm"
+
+
 class RewardMethod(str, Enum):
     none = "none"
     value = "value"
@@ -183,6 +198,11 @@ class RewardConfig(_Section):
     num_gpus_per_replica: float = Field(0.0, ge=0, description="GPUs reserved per replica.")
     max_batch_size: int = Field(16, ge=1, description="Most states scored in one forward pass.")
     max_length: int = Field(2048, ge=64, description="RM input is truncated from the left here.")
+    backend: RewardBackend = Field(
+        RewardBackend.hf, description="Value RM only: what runs its forward passes. hf: "
+        "transformers, with this project's key/value reuse of a beam's shared prefix; vllm: a "
+        "vLLM pooling engine (sequence-classification checkpoints with a trained head), whose "
+        "prefix cache does that reuse and whose scheduler batches concurrent states.")
     judge_backend: PolicyBackend = Field(
         PolicyBackend.hf, description="Judge only: the generation backend the judge LLM runs "
         "on (vllm batches and caches prefixes; hf loads anything transformers can)."

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from agentrm_ray.config.errors import ConfigProblem
 from agentrm_ray.config.models import (
     PolicyBackend,
+    RewardBackend,
     RewardMethod,
     RootConfig,
     ServeIngress,
@@ -67,6 +68,19 @@ def _judge_backend_is_local(cfg: RootConfig) -> list[ConfigProblem]:
     return []
 
 
+def _reward_backend_serves_value(cfg: RootConfig) -> list[ConfigProblem]:
+    r = cfg.reward
+    if r.backend is RewardBackend.vllm and r.method is not RewardMethod.value:
+        return [ConfigProblem("reward.backend", (
+            f"vllm runs value RMs only; reward.method is {r.method.value} (a judge picks its "
+            "engine with reward.judge_backend)"))]
+    if r.backend is RewardBackend.vllm and r.allow_untrained_head:
+        return [ConfigProblem("reward.backend", (
+            "a vLLM pooling engine serves a trained value head only; reward.allow_untrained_head "
+            "needs reward.backend=hf"))]
+    return []
+
+
 def _autoscaling_bounds(cfg: RootConfig) -> list[ConfigProblem]:
     a = cfg.serve.autoscaling
     if a.min_replicas > a.max_replicas:
@@ -116,6 +130,7 @@ RULES: tuple[Callable[[RootConfig], list[ConfigProblem]], ...] = (
     _tensor_parallel_needs_gpus,
     _train_gpus,
     _judge_backend_is_local,
+    _reward_backend_serves_value,
     _autoscaling_bounds,
     _serve_ports_distinct,
     _prompt_tasks_need_a_pack,

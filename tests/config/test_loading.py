@@ -63,6 +63,10 @@ def test_dotted_overrides_are_typed_yaml_values() -> None:
             "GPUs",
         ),
         (["reward.judge_backend=openai"], "reward.judge_backend", "vllm or hf"),
+        (["reward.method=judge", "reward.backend=vllm"], "reward.backend", "value RMs only"),
+        (["reward.backend=vllm", "reward.allow_untrained_head=true"], "reward.backend",
+         "trained value head"),
+        (["reward.backend=onnx"], "reward.backend", "'hf' or 'vllm'"),
         (["quickstart.share_best_of_n_samples=maybe"], "quickstart.share_best_of_n_samples",
          "valid boolean"),
         (["serve.autoscaling.min_replicas=3"], "serve.autoscaling.min_replicas", "max_replicas"),
@@ -183,3 +187,10 @@ def test_typed_updates_are_set_as_they_are_and_win_over_set_strings() -> None:
     assert cfg.search.strategy is SearchStrategy.greedy
     with pytest.raises(ConfigError, match="search.beam.width"):
         load_config(updates={"search.beam.width": 0})  # still validated
+
+
+def test_the_reward_backend_enters_the_config_hash_only_when_not_the_default() -> None:
+    default = config_hash(load_config())
+    assert config_hash(load_config(overrides=["reward.backend=hf"])) == default
+    assert config_hash(load_config(overrides=["reward.backend=vllm"])) != default
+

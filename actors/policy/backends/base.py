@@ -27,6 +27,7 @@ class BackendSettings:
     timeout_s: float = 60.0
     max_retries: int = 3
     enforce_eager: bool = False  # vLLM: skip torch.compile
+    kv_cache_gib: float | None = None  # vLLM: its key/value cache (None: engine_arguments' default)
     gpus: GpuReservation = field(default_factory=GpuReservation)  # what the replica reserved
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -21,10 +21,8 @@ from agentrm_ray.actors.policy.backends.base import (
 )
 from agentrm_ray.models.precision import resolve_dtype
 
-# CPU engines: a small KV cache is plenty for the small models this runs on a laptop, and
-# both cores may compute (vLLM reserves one for itself by default).
+# CPU engines: both cores may compute (vLLM reserves one for itself by default).
 CPU_ENGINE_ENV = {
-    "VLLM_CPU_KVCACHE_SPACE": "1",
     "VLLM_CPU_NUM_OF_RESERVED_CPU": "0",
     "VLLM_HOST_IP": "127.0.0.1",
 }
@@ -36,9 +34,23 @@ def set_engine_env() -> None:
         os.environ.setdefault(key, value)
 
 
+# The key/value cache of an engine on CPUs when the config names none: enough for a laptop's
+# few sequences of a small model (raise policy.kv_cache_gib for many long ones).
+CPU_KV_CACHE_GIB = 1.0
+
+
+def kv_cache_bytes(s: BackendSettings) -> int | None:
+    """The engine's key/value cache size; None leaves a GPU engine to size its own."""
+    gib = s.kv_cache_gib
+    if gib is None and s.gpus.gpus <= 0:
+        gib = CPU_KV_CACHE_GIB
+    return None if gib is None else int(gib * 2**30)
+
+
 def engine_arguments(s: BackendSettings) -> dict[str, Any]:
     """vLLM engine arguments of a replica (benchmarks build their engines from them too)."""
     return {
+        "kv_cache_memory_bytes": kv_cache_bytes(s),
         "model": s.model_path,
         "dtype": resolve_dtype(s.dtype),
         "max_model_len": s.max_model_len,

@@ -21,8 +21,10 @@ class RewardSettings:
     max_length: int = 2048
     max_batch_size: int = 16
     num_threads: int = 1
+    backend: str = "hf"  # value RM: what runs its forward passes (hf or vllm)
     judge_backend: str = "hf"
-    judge_enforce_eager: bool = False  # a vLLM judge: skip torch.compile
+    engine_enforce_eager: bool = False  # a vLLM engine (judge or value RM): skip torch.compile
+    engine_kv_cache_gib: float | None = None  # its key/value cache (policy.kv_cache_gib)
     seed: int = 0
     gpus: GpuReservation = field(default_factory=GpuReservation)  # what the replica reserved
     score_label: int = 0  # value RM: the head output read as the score

@@ -30,7 +30,8 @@ class JudgeMethod(AsyncScoringMethod):
                 num_threads=s.num_threads,
                 max_batch_size=s.max_batch_size,
                 seed=s.seed,
-                enforce_eager=s.judge_enforce_eager,
+                enforce_eager=s.engine_enforce_eager,
+                kv_cache_gib=s.engine_kv_cache_gib,
                 gpus=s.gpus,
             )
         )

@@ -39,4 +39,35 @@ def test_judge_engine_follows_its_own_replica(
 ) -> None:
     cfg = load_config(overrides=[f"policy.model={tiny_model}", "reward.method=judge",
                                  "reward.judge_backend=vllm", *overrides])
-    assert reward_settings(cfg).judge_enforce_eager is eager
+    assert reward_settings(cfg).engine_enforce_eager is eager
+
+
+@pytest.mark.parametrize(
+    ("overrides", "gib"),
+    [
+        ([], 1.0),  # CPU-only replica: a laptop's default
+        (["policy.kv_cache_gib=6"], 6.0),
+        (["policy.num_gpus_per_replica=1"], None),  # a GPU engine sizes its own
+        (["policy.num_gpus_per_replica=1", "policy.kv_cache_gib=20"], 20.0),
+    ],
+)
+def test_every_engine_s_kv_cache_follows_policy_kv_cache_gib(
+    tiny_model: str, tiny_value_model: str, overrides: list[str], gib: float | None
+) -> None:
+    from agentrm_ray.actors.policy.backends.vllm_backend import engine_arguments
+    from agentrm_ray.actors.reward.methods.value_vllm import value_engine_arguments
+
+    want = None if gib is None else int(gib * 2**30)
+    cfg = load_config(overrides=[f"policy.model={tiny_model}", *overrides])
+    assert engine_arguments(backend_settings(cfg.policy))["kv_cache_memory_bytes"] == want
+    gpus = [o.replace("policy.num_gpus", "reward.num_gpus") for o in overrides]
+    rm = load_config(overrides=[f"policy.model={tiny_model}", f"reward.model={tiny_value_model}",
+                                "reward.backend=vllm", *gpus])
+    assert value_engine_arguments(reward_settings(rm))["kv_cache_memory_bytes"] == want
+
+
+def test_kv_cache_size_does_not_change_the_config_hash() -> None:
+    from agentrm_ray.config import config_hash
+
+    assert config_hash(load_config()) == config_hash(load_config(
+        overrides=["policy.kv_cache_gib=8"]))

@@ -238,8 +238,10 @@ def test_judge_pick_prompt_and_parsing() -> None:
 
 
 def test_unknown_method_is_named() -> None:
-    with pytest.raises(ValueError, match="reward.method: 'ppo'"):
+    with pytest.raises(ValueError, match="reward.method 'ppo' on reward.backend 'hf'"):
         RewardWorkerImpl("ppo", RewardSettings(model_path="x"))
+    with pytest.raises(ValueError, match="served: value on hf, value on vllm"):
+        RewardWorkerImpl("implicit", RewardSettings(model_path="x", backend="vllm"))
 
 
 def test_replica_threads_follow_the_reservation_unless_set(tiny_value_model) -> None:

@@ -66,3 +66,35 @@ def test_judge_on_vllm_from_config_answers_through_the_engine(ray_cluster, tiny_
     assert backend == "VLLMBackend"
     assert long_result.score is None and "context length" in long_result.error
     assert short_result.score is None and "judge answer" in short_result.error
+
+
+def test_value_rm_on_vllm_scores_as_the_hf_method(ray_cluster, tiny_value_model) -> None:
+    """reward.backend=vllm: the replica runs a vLLM pooling engine over the same checkpoint and
+    returns the hf method's scores: siblings (the engine's prefix cache path) and a state longer
+    than reward.max_length (left-truncated to its newest tokens by both)."""
+    from agentrm_ray.actors.reward.methods.value import ValueMethod
+
+    cfg = load_config(overrides=[
+        f"reward.model={tiny_value_model}", "reward.backend=vllm", "reward.max_length=128",
+        "reward.num_cpus_per_replica=1"])
+    states = make_sibling_states(4)
+    long_step = states[0].trajectory.steps[-1].model_copy(update={"observation": "wall " * 300})
+    states.append(states[0].model_copy(update={"trajectory": states[0].trajectory.model_copy(
+        update={"steps": [*states[0].trajectory.steps, long_step]})}))
+
+    async def go():
+        pool = RewardPool(cfg)
+        await pool.start()
+        try:
+            return await pool.score(states)
+        finally:
+            await pool.shutdown()
+
+    served = asyncio.run(go())
+    reference = ValueMethod(RewardSettings(model_path=tiny_value_model, max_length=128))
+    reference.load()
+    expected = reference.score_batch(states)
+    assert [r.error for r in served] == [None] * len(states)
+    for got, want in zip(served, expected, strict=True):
+        assert got.score == pytest.approx(want.score, abs=1e-4)
+    assert len({round(r.score, 4) for r in served}) > 1  # the states are told apart

@@ -1,0 +1,77 @@
+"""Explicit RM on a vLLM pooling engine (`reward.backend: vllm`).
+
+Our exported value RMs are `*ForSequenceClassification` checkpoints, which vLLM serves as
+pooling models: the head's outputs at the last token, as transformers reads them. The engine's
+prefix cache stands in for the hf method's hand-written key/value reuse (a beam's sibling
+states share everything but their last step), and its scheduler batches whatever states are in
+flight, so each state is simply one request.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from agentrm_ray.actors.device import actor_device
+from agentrm_ray.actors.lifeline import bind_children_to_this_process
+from agentrm_ray.actors.policy.backends.base import BackendSettings
+from agentrm_ray.actors.policy.backends.vllm_backend import engine_arguments, set_engine_env
+from agentrm_ray.actors.reward.api import RMState, ScoreResult
+from agentrm_ray.actors.reward.methods.base import AsyncScoringMethod, RewardSettings
+
+# Raw head outputs, as the hf method and training read them (no sigmoid/softmax on top).
+POOLING_TASK = "classify"
+
+
+def value_engine_arguments(s: RewardSettings) -> dict[str, object]:
+    """vLLM engine arguments of a value RM replica (the benchmark builds its engine from them)."""
+    args = engine_arguments(BackendSettings(
+        model_path=s.model_path, dtype=s.dtype, max_model_len=s.max_length, seed=s.seed,
+        enforce_eager=s.engine_enforce_eager, kv_cache_gib=s.engine_kv_cache_gib, gpus=s.gpus))
+    return {**args, "runner": "pooling"}
+
+
+class VLLMValueMethod(AsyncScoringMethod):
+    def load(self) -> None:
+        # The device rule's check (a GPU reserved where CUDA is missing is an error naming the
+        # field); vLLM itself then places the model on what the actor was given.
+        self.device = actor_device(self.settings.gpus)
+
+    async def start(self) -> None:
+        set_engine_env()
+        from vllm import AsyncEngineArgs, AsyncLLMEngine
+
+        self._lifeline = bind_children_to_this_process()
+        self.engine = AsyncLLMEngine.from_engine_args(
+            AsyncEngineArgs(**value_engine_arguments(self.settings)))
+        tokenizer = self.engine.get_tokenizer()
+        if hasattr(tokenizer, "__await__"):
+            tokenizer = await tokenizer
+        self.tokenizer = tokenizer
+        self._ids = itertools.count()
+
+    def score_batch(self, states: list[RMState]) -> list[ScoreResult]:
+        raise NotImplementedError("the vLLM value RM scores asynchronously through its engine")
+
+    async def score_async(self, states: list[RMState]) -> list[ScoreResult]:
+        import asyncio
+
+        return list(await asyncio.gather(*(self._score_one(s) for s in states)))
+
+    def token_ids(self, state: RMState) -> list[int]:
+        """The state's text as the hf method reads it: the newest max_length tokens."""
+        text = self.settings.template.text(state.instruction, state.trajectory)
+        ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
+        return list(ids[-self.settings.max_length:])
+
+    async def _score_one(self, state: RMState) -> ScoreResult:
+        from vllm import PoolingParams, TokensPrompt
+
+        params = PoolingParams(task=POOLING_TASK, use_activation=False)
+        final = None
+        async for output in self.engine.encode(
+            TokensPrompt(prompt_token_ids=self.token_ids(state)), params,
+            request_id=f"score-{next(self._ids)}",
+        ):
+            final = output
+        assert final is not None
+        return ScoreResult(score=float(final.outputs.data[self.settings.score_label]))
