@@ -25,7 +25,8 @@ METRICS_FILE = "metrics.json"
 
 
 def throughput(history: list[dict[str, Any]]) -> dict[str, float | int]:
-    """Samples/s and tokens/s over timed steps (a process's first step pays one-off costs)."""
+    """Samples/s and tokens/s over timed steps: a process's first step and the first after
+    each checkpoint pay one-off costs (marked `warmup` by the worker loop) and are left out."""
     timed = [r for r in history if not r.get("warmup")] or history
     seconds = sum(r["seconds"] for r in timed)
     return {

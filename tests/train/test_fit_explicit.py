@@ -117,7 +117,8 @@ def test_zero2_resume_continues_the_step_count(zero1, tiny_model, dataset_dir,
     assert resumed.finished and resumed.metrics["resumed_from"] == [4]
     steps = resumed.metrics["steps"]
     assert [r["step"] for r in steps] == list(range(1, 9))
-    assert [r["warmup"] for r in steps] == [True, False, False, False, True, False, False, False]
+    # untimed: each process's first step and the first after each checkpoint (every 3 steps)
+    assert [r["warmup"] for r in steps] == [True, False, False, True, True, False, True, False]
     ours = [r["loss"] for r in steps]
     reference = [r["loss"] for r in zero1.metrics["steps"]]
     assert ours == pytest.approx(reference, abs=2e-3)
