@@ -111,6 +111,8 @@ def config_hash(cfg: RootConfig) -> str:
         del data["reward"]["template"]  # the default hashes as before the field existed
     if cfg.reward.backend == RewardConfig.model_fields["backend"].default:
         del data["reward"]["backend"]  # likewise
+    # A suite by its content: editing the tasks it selects orphans the runs made with it.
+    data["tasks"]["suite"] = _suite_digest(cfg.tasks.suite) or cfg.tasks.suite
     prompts = data.pop("prompts")  # no pack hashes as before the section existed
     if cfg.prompts.dir is not None:
         data["prompts"] = {**prompts, "dir": _pack_digest(cfg.prompts.dir)}
@@ -119,6 +121,27 @@ def config_hash(cfg: RootConfig) -> str:
                       if k not in _STRATEGY_SECTIONS or k == strategy}
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def _suite_digest(name_or_path: str) -> str | None:
+    """A suite file's parsed content (comments and layout aside), found as the run finds it: a
+    path, else a bundled suite's name. None where it cannot be read: the suite's loader
+    reports that when the run selects its tasks."""
+    path = Path(name_or_path)
+    try:
+        if path.is_file():
+            text = read_text(path)
+        else:
+            bundled = resources.files("agentrm_ray.configs").joinpath(
+                "suites", f"{name_or_path}.yaml")
+            if not bundled.is_file():
+                return None
+            text = bundled.read_text()
+        content = load_yaml(text, str(name_or_path))
+    except (ConfigError, OSError):
+        return None
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
+    return "suite:" + hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
 def _pack_digest(directory: str) -> str:

@@ -141,20 +141,32 @@ def make_demos(cfg: RootConfig, layout: LoopLayout, say: Say) -> Path:
     kept: a longer one teaches a plan the policy is never given the steps to carry out, and
     its long chat is the costliest row to train on.
     """
+    from agentrm_ray.config import config_hash
     from agentrm_ray.data.datasets import KIND_SFT
     from agentrm_ray.data.demos import collect_demos, write_demos
+    from agentrm_ray.data.results import OutputDirError
     from agentrm_ray.prompt_book import PromptBook
     from agentrm_ray.tasks import select_tasks
 
     target = layout.data / KIND_SFT
+    made_for = {"suite": cfg.tasks.suite, "config_hash": config_hash(cfg),
+                "demos_per_family": cfg.quickstart.demos_per_family}
     if (target / "manifest.json").is_file():
+        cached = read_json(target / "manifest.json")
+        other = sorted(k for k in made_for if k in cached and cached[k] != made_for[k])
+        if other:  # e.g. the suite was edited: the tasks, the policy and the trees all differ
+            raise OutputDirError(
+                f"{str(target)!r} holds demos made for another config ("
+                + "; ".join(f"{k} {cached[k]} there, {made_for[k]} here" for k in other)
+                + "); every later stage would build on them. Use another --output for this "
+                "config")
         say(f"  cached: {target}")
         return target
     selected = select_tasks(cfg.tasks.model_copy(update={
         "splits": ["train"], "limit_per_family": cfg.quickstart.demos_per_family}))
     rows, stats = collect_demos(selected.tasks, max_steps=cfg.tasks.max_steps,
                                 prompts=PromptBook.from_config(cfg.prompts))
-    manifest = write_demos(rows, stats, target, seed=cfg.seed, meta={"suite": cfg.tasks.suite})
+    manifest = write_demos(rows, stats, target, seed=cfg.seed, meta=made_for)
     say(f"  {stats.succeeded}/{stats.tasks} oracle episodes -> {manifest['counts']['train']} "
         f"train / {manifest['counts']['val']} val demos")
     return target

@@ -194,3 +194,19 @@ def test_the_reward_backend_enters_the_config_hash_only_when_not_the_default() -
     assert config_hash(load_config(overrides=["reward.backend=hf"])) == default
     assert config_hash(load_config(overrides=["reward.backend=vllm"])) != default
 
+
+def test_a_suite_enters_the_config_hash_by_its_content(tmp_path) -> None:
+    """Editing the tasks a suite selects orphans the runs made with it (the quickstart's
+    cached stages among them); moving it or changing its comments does not."""
+    from importlib import resources
+
+    bundled = yaml.safe_load(
+        resources.files("agentrm_ray.configs").joinpath("suites", "tiny.yaml").read_text())
+    copy = tmp_path / "tiny.yaml"
+    copy.write_text("# a comment\n" + yaml.safe_dump(bundled))
+    base = config_hash(load_config(overrides=["tasks.suite=tiny"]))
+    assert config_hash(load_config(overrides=[f"tasks.suite={copy}"])) == base
+    first = next(iter(bundled["families"]))
+    bundled["families"][first] += 1
+    copy.write_text(yaml.safe_dump(bundled))
+    assert config_hash(load_config(overrides=[f"tasks.suite={copy}"])) != base

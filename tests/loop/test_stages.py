@@ -1,0 +1,31 @@
+"""The loop's stages on their own: what a cached stage output is trusted with."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agentrm_ray.config import load_config
+from agentrm_ray.data.results import OutputDirError
+from agentrm_ray.loop.stages import LoopLayout, make_demos
+
+
+def test_demos_are_reused_only_for_the_config_they_were_made_for(tmp_path: Path) -> None:
+    """Cached demos made for another suite would train the policy on other tasks, and every
+    later stage would build on it: the stage refuses them, naming what differs."""
+    layout = LoopLayout(tmp_path)
+    said: list[str] = []
+    cfg = load_config(overrides=["tasks.suite=tiny", "tasks.max_steps=20",
+                                 "quickstart.demos_per_family=1"])
+    target = make_demos(cfg, layout, said.append)
+    assert (target / "manifest.json").is_file()
+    assert make_demos(cfg, layout, said.append) == target and said[-1].startswith("  cached")
+    other_suite = cfg.model_copy(update={"tasks": cfg.tasks.model_copy(
+        update={"suite": "quickstart"})})
+    with pytest.raises(OutputDirError, match="another config .*suite tiny there, quickstart here"):
+        make_demos(other_suite, layout, said.append)
+    more = cfg.model_copy(update={"quickstart": cfg.quickstart.model_copy(
+        update={"demos_per_family": 2})})
+    with pytest.raises(OutputDirError, match=r"\(demos_per_family 1 there, 2 here\)"):
+        make_demos(more, layout, said.append)
