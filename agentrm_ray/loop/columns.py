@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agentrm_ray.config import RootConfig
-from agentrm_ray.config.models import LoopColumn, RewardMethod, SearchStrategy
+from agentrm_ray.config.models import LoopColumn, RewardBackend, RewardMethod, SearchStrategy
 
 
 @dataclass(frozen=True)
@@ -49,8 +49,10 @@ def column_config(base: RootConfig, column: LoopColumn, models: LoopModels,
                   output_dir: Path) -> RootConfig:
     """The run config of one column: base settings, the SFT policy, the column's scorer."""
     spec = COLUMNS[column]
+    # reward.backend chooses the value RM's engine: a column scoring another way runs on hf.
+    backend = base.reward.backend if spec.method is RewardMethod.value else RewardBackend.hf
     reward = base.reward.model_copy(update={"method": spec.method, "model": None,
-                                            "reference_model": None})
+                                            "reference_model": None, "backend": backend})
     if spec.method is RewardMethod.value:
         reward = reward.model_copy(update={"model": _needs(models.explicit_rm, column)})
     elif spec.method is RewardMethod.implicit:

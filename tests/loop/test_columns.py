@@ -8,7 +8,7 @@ import pytest
 
 from agentrm_ray.config import load_config
 from agentrm_ray.config.errors import ConfigError
-from agentrm_ray.config.models import LoopColumn, RewardMethod, SearchStrategy
+from agentrm_ray.config.models import LoopColumn, RewardBackend, RewardMethod, SearchStrategy
 from agentrm_ray.loop.columns import COLUMNS, LoopModels, column_config
 from agentrm_ray.loop.stages import collect_config, eval_tasks_config
 
@@ -29,6 +29,16 @@ def test_every_column_runs_the_sft_policy_with_its_own_scorer(column: LoopColumn
     assert cfg.reward.model == expected_rm
     assert cfg.reward.reference_model == ("/m/sft" if spec.method is RewardMethod.implicit
                                           else None)
+
+
+@pytest.mark.parametrize("column", list(LoopColumn))
+def test_reward_backend_vllm_reaches_the_explicit_rm_columns_only(column: LoopColumn,
+                                                                  tmp_path: Path) -> None:
+    """A vLLM value RM does not make the implicit RM or the judge columns ask for one."""
+    base = load_config("quickstart", ["reward.backend=vllm"])
+    cfg = column_config(base, column, MODELS, tmp_path)
+    value = COLUMNS[column].method is RewardMethod.value
+    assert cfg.reward.backend is (RewardBackend.vllm if value else RewardBackend.hf)
 
 
 def test_the_table_has_greedy_and_the_explicit_rm_ranked_strategies() -> None:
