@@ -41,5 +41,6 @@ def backend_settings(cfg: PolicyConfig, seed: int = 0) -> BackendSettings:
         seed=seed,
         enforce_eager=eager_engine(cfg, cfg.num_gpus_per_replica),
         kv_cache_gib=cfg.kv_cache_gib,
+        gpu_memory_utilization=cfg.gpu_memory_utilization,
         gpus=GpuReservation(cfg.num_gpus_per_replica, "policy.num_gpus_per_replica"),
     )

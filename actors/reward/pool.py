@@ -57,6 +57,7 @@ def reward_settings(cfg: RootConfig) -> RewardSettings:
         judge_backend=r.judge_backend.value,
         engine_enforce_eager=eager_engine(cfg.policy, r.num_gpus_per_replica),
         engine_kv_cache_gib=cfg.policy.kv_cache_gib,
+        engine_gpu_memory_utilization=cfg.policy.gpu_memory_utilization,
         seed=cfg.seed,
         gpus=GpuReservation(r.num_gpus_per_replica, "reward.num_gpus_per_replica"),
         score_label=label,

@@ -29,7 +29,7 @@ _PLACEMENT_FIELDS = frozenset({
     "replicas", "num_cpus_per_replica", "num_gpus_per_replica", "workers",
     "num_cpus_per_worker", "max_sessions_per_worker", "idle_timeout_s", "request_timeout_s",
     "max_concurrent_tasks", "max_batch_size", "cpus_per_worker", "gpus_per_worker",
-    "kv_cache_gib",
+    "kv_cache_gib", "gpu_memory_utilization",
 })
 # search.<strategy> sections: settings that only the run of that strategy reads.
 _STRATEGY_SECTIONS = frozenset(s.value for s in SearchStrategy)

@@ -117,6 +117,13 @@ class PolicyConfig(_Section):
             "sequences in flight makes the engine queue them and re-read evicted histories "
             "(docs/benchmarks.md); VLLM_CPU_KVCACHE_SPACE, if set, wins on CPUs."),
     )
+    gpu_memory_utilization: float | None = Field(
+        None, gt=0, le=1, description=(
+            "vLLM engines on GPUs (policy, a vLLM judge or value RM): the share of each GPU's "
+            "memory an engine may take. null = 0.9 x the replica's share of each of its GPUs "
+            "(num_gpus_per_replica / tensor_parallel_size, at most 1), so a policy and an RM "
+            "reserving 0.5 GPU each fit on one GPU instead of the first engine taking 90%."),
+    )
     request_timeout_s: float = Field(
         300.0, gt=0, description="A request slower than this is retried on another replica."
     )

@@ -28,6 +28,7 @@ class BackendSettings:
     max_retries: int = 3
     enforce_eager: bool = False  # vLLM: skip torch.compile
     kv_cache_gib: float | None = None  # vLLM: its key/value cache (None: engine_arguments' default)
+    gpu_memory_utilization: float | None = None  # vLLM on GPUs (None: from the reservation)
     gpus: GpuReservation = field(default_factory=GpuReservation)  # what the replica reserved
     extra: dict[str, Any] = field(default_factory=dict)
 

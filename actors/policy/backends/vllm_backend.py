@@ -47,9 +47,27 @@ def kv_cache_bytes(s: BackendSettings) -> int | None:
     return None if gib is None else int(gib * 2**30)
 
 
+# vLLM's own default share of a whole GPU.
+GPU_MEMORY_SHARE = 0.9
+
+
+def gpu_memory_utilization(s: BackendSettings) -> float | None:
+    """The share of each of its GPUs' memory an engine takes; None on CPUs. By default vLLM's
+    0.9 scaled by what the replica reserved of each GPU: two replicas reserving 0.5 GPU each
+    must both fit, which vLLM's flat default (the first engine takes 90%) would not allow."""
+    if s.gpus.gpus <= 0:
+        return None
+    if s.gpu_memory_utilization is not None:
+        return s.gpu_memory_utilization
+    per_gpu = min(1.0, s.gpus.gpus / max(1, s.tensor_parallel_size))
+    return round(GPU_MEMORY_SHARE * per_gpu, 4)
+
+
 def engine_arguments(s: BackendSettings) -> dict[str, Any]:
     """vLLM engine arguments of a replica (benchmarks build their engines from them too)."""
+    share = gpu_memory_utilization(s)
     return {
+        **({"gpu_memory_utilization": share} if share is not None else {}),
         "kv_cache_memory_bytes": kv_cache_bytes(s),
         "model": s.model_path,
         "dtype": resolve_dtype(s.dtype),

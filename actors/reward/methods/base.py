@@ -25,6 +25,7 @@ class RewardSettings:
     judge_backend: str = "hf"
     engine_enforce_eager: bool = False  # a vLLM engine (judge or value RM): skip torch.compile
     engine_kv_cache_gib: float | None = None  # its key/value cache (policy.kv_cache_gib)
+    engine_gpu_memory_utilization: float | None = None  # policy.gpu_memory_utilization
     seed: int = 0
     gpus: GpuReservation = field(default_factory=GpuReservation)  # what the replica reserved
     score_label: int = 0  # value RM: the head output read as the score

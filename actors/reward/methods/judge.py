@@ -32,6 +32,7 @@ class JudgeMethod(AsyncScoringMethod):
                 seed=s.seed,
                 enforce_eager=s.engine_enforce_eager,
                 kv_cache_gib=s.engine_kv_cache_gib,
+                gpu_memory_utilization=s.engine_gpu_memory_utilization,
                 gpus=s.gpus,
             )
         )

@@ -26,7 +26,8 @@ def value_engine_arguments(s: RewardSettings) -> dict[str, object]:
     """vLLM engine arguments of a value RM replica (the benchmark builds its engine from them)."""
     args = engine_arguments(BackendSettings(
         model_path=s.model_path, dtype=s.dtype, max_model_len=s.max_length, seed=s.seed,
-        enforce_eager=s.engine_enforce_eager, kv_cache_gib=s.engine_kv_cache_gib, gpus=s.gpus))
+        enforce_eager=s.engine_enforce_eager, kv_cache_gib=s.engine_kv_cache_gib,
+        gpu_memory_utilization=s.engine_gpu_memory_utilization, gpus=s.gpus))
     return {**args, "runner": "pooling"}
 
 

@@ -71,3 +71,34 @@ def test_kv_cache_size_does_not_change_the_config_hash() -> None:
 
     assert config_hash(load_config()) == config_hash(load_config(
         overrides=["policy.kv_cache_gib=8"]))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "share"),
+    [
+        ([], None),  # CPU-only: no GPU memory to share
+        (["policy.num_gpus_per_replica=1"], 0.9),  # vLLM's own default on a whole GPU
+        (["policy.num_gpus_per_replica=0.5"], 0.45),  # two such replicas fit on one GPU
+        (["policy.num_gpus_per_replica=0.25"], 0.225),
+        (["policy.num_gpus_per_replica=2", "policy.tensor_parallel_size=2"], 0.9),
+        (["policy.num_gpus_per_replica=0.5", "policy.gpu_memory_utilization=0.3"], 0.3),
+    ],
+)
+def test_a_gpu_engine_takes_its_replica_s_share_of_gpu_memory(
+    tiny_model: str, overrides: list[str], share: float | None
+) -> None:
+    from agentrm_ray.actors.policy.backends.vllm_backend import engine_arguments
+
+    cfg = load_config(overrides=[f"policy.model={tiny_model}", "policy.backend=vllm",
+                                 *overrides])
+    assert engine_arguments(backend_settings(cfg.policy)).get("gpu_memory_utilization") == share
+
+
+def test_an_rm_engine_takes_the_rm_replica_s_share(tiny_model: str, tiny_value_model: str
+                                                   ) -> None:
+    from agentrm_ray.actors.reward.methods.value_vllm import value_engine_arguments
+
+    cfg = load_config(overrides=[f"policy.model={tiny_model}", f"reward.model={tiny_value_model}",
+                                 "reward.backend=vllm", "policy.num_gpus_per_replica=0.5",
+                                 "reward.num_gpus_per_replica=0.25"])
+    assert value_engine_arguments(reward_settings(cfg))["gpu_memory_utilization"] == 0.225
