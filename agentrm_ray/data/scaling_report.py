@@ -298,8 +298,9 @@ def markdown_report(report: dict[str, Any]) -> str:
         cells = [_pct(greedy)] + [_pct(data["curves"][s]["success"][-1])
                                   for s in report["scorers"]]
         lines.append(f"| {group} | {data['tasks']} | " + " | ".join(cells) + " |")
-    lines += ["", "| group | scorer | pairwise acc. (pairs) | recovered share at N_max | "
-              "BoN - greedy (95% CI) | wins/losses | sign p |", "|---" * 7 + "|"]
+    if any(data["rm_quality"] for data in report["groups"].values()):  # an RM re-ranked
+        lines += ["", "| group | scorer | pairwise acc. (pairs) | recovered share at N_max | "
+                  "BoN - greedy (95% CI) | wins/losses | sign p |", "|---" * 7 + "|"]
     for group, data in report["groups"].items():
         for scorer, quality in data["rm_quality"].items():
             pw = quality["pairwise"]

@@ -114,3 +114,13 @@ def test_runs_that_did_not_share_samples_are_refused(tmp_path: Path) -> None:
     runs.append(_run(tmp_path / "bon_judge", "best_of_n", "judge", other))
     with pytest.raises(ScalingInputError, match="different candidates"):
         write_scaling_report(runs, tmp_path / "out", replicates=10)
+
+
+def test_without_an_rm_the_report_has_no_rm_quality_table(tmp_path: Path) -> None:
+    """Pass@N and random pick alone (a sampling run before any RM re-ranked it): no empty
+    RM-quality table under the headline."""
+    runs = _runs(tmp_path)
+    report = write_scaling_report([runs[2], runs[3]], tmp_path / "out", replicates=50)
+    assert set(report["scorers"]) == {"oracle", "random"}
+    table = (tmp_path / "out" / "scaling.md").read_text()
+    assert "pairwise acc." not in table and "| maze | held-out |" in table
