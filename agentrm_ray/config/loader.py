@@ -111,7 +111,8 @@ def config_hash(cfg: RootConfig) -> str:
         del data["reward"]["template"]  # the default hashes as before the field existed
     if cfg.reward.backend == RewardConfig.model_fields["backend"].default:
         del data["reward"]["backend"]  # likewise
-    # A suite by its content: editing the tasks it selects orphans the runs made with it.
+    # A suite by its content: stages cached under a hash (the quickstart's demos) are not
+    # reused once the suite's tasks change.
     data["tasks"]["suite"] = _suite_digest(cfg.tasks.suite) or cfg.tasks.suite
     prompts = data.pop("prompts")  # no pack hashes as before the section existed
     if cfg.prompts.dir is not None:
