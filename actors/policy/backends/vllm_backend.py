@@ -86,18 +86,22 @@ def engine_arguments(s: BackendSettings) -> dict[str, Any]:
     }
 
 
+async def start_engine(arguments: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """(engine, its tokenizer, the lifeline) of a replica's async vLLM engine. The engine's
+    processes must not outlive the replica if it is killed (a coroutine: this runs on the
+    actor's event-loop thread, which the watchdog's signal follows)."""
+    set_engine_env()
+    from vllm import AsyncEngineArgs, AsyncLLMEngine
+
+    lifeline = bind_children_to_this_process()
+    engine = AsyncLLMEngine.from_engine_args(AsyncEngineArgs(**arguments))
+    return engine, await _engine_tokenizer(engine), lifeline
+
+
 class VLLMBackend(GenerationBackend):
     async def start(self) -> None:
-        set_engine_env()
-        from vllm import AsyncEngineArgs, AsyncLLMEngine
-
-        # The engine's processes must not outlive this replica if it is killed (a coroutine:
-        # this runs on the actor's event-loop thread, which the watchdog's signal follows).
-        self._lifeline = bind_children_to_this_process()
-
-        args = AsyncEngineArgs(**engine_arguments(self.settings))
-        self.engine = AsyncLLMEngine.from_engine_args(args)
-        self.tokenizer = await _engine_tokenizer(self.engine)
+        self.engine, self.tokenizer, self._lifeline = await start_engine(
+            engine_arguments(self.settings))
         self._ids = itertools.count()
 
     async def close(self) -> None:

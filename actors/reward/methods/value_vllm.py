@@ -12,9 +12,8 @@ from __future__ import annotations
 import itertools
 
 from agentrm_ray.actors.device import actor_device
-from agentrm_ray.actors.lifeline import bind_children_to_this_process
 from agentrm_ray.actors.policy.backends.base import BackendSettings
-from agentrm_ray.actors.policy.backends.vllm_backend import engine_arguments, set_engine_env
+from agentrm_ray.actors.policy.backends.vllm_backend import engine_arguments, start_engine
 from agentrm_ray.actors.reward.api import RMState, ScoreResult
 from agentrm_ray.actors.reward.methods.base import AsyncScoringMethod, RewardSettings
 
@@ -38,16 +37,8 @@ class VLLMValueMethod(AsyncScoringMethod):
         self.device = actor_device(self.settings.gpus)
 
     async def start(self) -> None:
-        set_engine_env()
-        from vllm import AsyncEngineArgs, AsyncLLMEngine
-
-        self._lifeline = bind_children_to_this_process()
-        self.engine = AsyncLLMEngine.from_engine_args(
-            AsyncEngineArgs(**value_engine_arguments(self.settings)))
-        tokenizer = self.engine.get_tokenizer()
-        if hasattr(tokenizer, "__await__"):
-            tokenizer = await tokenizer
-        self.tokenizer = tokenizer
+        self.engine, self.tokenizer, self._lifeline = await start_engine(
+            value_engine_arguments(self.settings))
         self._ids = itertools.count()
 
     def score_batch(self, states: list[RMState]) -> list[ScoreResult]:
