@@ -9,8 +9,10 @@
   one) with its outcome label — success as 0/1, or progress in [0, 1] — plus the character
   spans of its actions in the RM text, which is where the implicit PRM's log-ratio is summed.
 
-Rows are split into train/validation by task (`splits.py`); a validation state whose text also
-occurs in training is dropped so that validation measures generalisation to unseen tasks.
+Rows are split into train/validation by task (`splits.py`), solved and unsolved tasks each
+giving their share, so the validation trees (the RM value check's states) hold both outcomes;
+a validation state whose text also occurs in training is dropped so that validation measures
+generalisation to unseen tasks.
 """
 
 from __future__ import annotations
@@ -228,11 +230,15 @@ def label_results(
     instructions: dict[str, str] = {}
     explicit: list[dict[str, Any]] = []
     implicit: list[dict[str, Any]] = []
+    solved: dict[str, str] = {}  # task group -> "solved" / "unsolved": validation's strata
     for result in results:
         stats.results += 1
         if result.failed:
             stats.failed_results += 1
             continue
+        group = task_group(result.task)
+        if solved.get(group) != SOLVED:
+            solved[group] = SOLVED if _any_success(result) else UNSOLVED
         env_id = result.task.env_id
         if env_id not in instructions:
             instructions[env_id] = instruction_for(env_id)
@@ -243,12 +249,23 @@ def label_results(
         implicit += implicit_rows(result, instructions[env_id], options.implicit_label, stats,
                                   options.template)
     groups = [row["task_key"] for row in explicit + implicit]
-    held_out = validation_tasks(groups, options.val_fraction, options.seed)
+    held_out = validation_tasks(groups, options.val_fraction, options.seed, solved)
     return LabelledSets(
         explicit=_split_explicit(explicit, held_out, stats),
         implicit=_split_implicit(implicit, held_out, stats),
         stats=stats,
     )
+
+
+SOLVED, UNSOLVED = "solved", "unsolved"
+
+
+def _any_success(result: SearchResult) -> bool:
+    """Whether any trajectory the search finished reached the goal: the task's stratum."""
+    finished = [c.trajectory for c in result.candidates]
+    if result.best is not None:
+        finished.append(result.best)
+    return any(t.outcome is not None and t.outcome.success for t in finished)
 
 
 def _split_explicit(

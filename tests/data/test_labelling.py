@@ -193,3 +193,19 @@ def test_label_growth_counts_the_sets_of_each_prefix_of_the_run() -> None:
         {"tasks": 2, "trees": 2, "explicit": 6, "implicit": 4, "implicit_positive": 2},
         {"tasks": 4, "trees": 4, "explicit": 12, "implicit": 8, "implicit_positive": 4},
     ]
+
+
+def test_validation_holds_solved_and_unsolved_tasks() -> None:
+    """The RM value check reads the validation trees: they must not all be solved."""
+    results = [tree_result(task_id=f"win{i}") for i in range(8)]
+    for i in range(4):
+        lost = tree_result(task_id=f"lose{i}")
+        lost.candidates = [c for c in lost.candidates if not c.trajectory.outcome.success]
+        lost.best = lost.candidates[0].trajectory
+        results.append(lost)
+    for seed in range(10):
+        sets = label_results(results, LabelOptions(val_fraction=0.25, seed=seed),
+                             instruction_for)
+        val_tasks = {r["task_key"].split("|")[1] for r in sets.explicit["val"]}
+        assert sum(t.startswith("win") for t in val_tasks) == 2
+        assert sum(t.startswith("lose") for t in val_tasks) == 1
