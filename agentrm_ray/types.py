@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from agentrm_ray.env_ids import current_env_id
 
 
 class _Record(BaseModel):
@@ -23,6 +25,12 @@ class Task(_Record):
     task_id: str = Field(description="Stable id of the task inside its family's suite.")
     split: str = Field("test", description="Suite split the task belongs to.")
     seed: int = Field(0, description="Seed passed to env.reset; fixes the episode.")
+
+    @field_validator("env_id")
+    @classmethod
+    def _current_id(cls, env_id: str) -> str:
+        """Records written before an env's rename read back under its current id."""
+        return current_env_id(env_id)
 
     @property
     def key(self) -> str:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import warnings
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import gymnasium as gym
 
+from agentrm_ray.env_ids import RENAMED_ENV_IDS
 from agentrm_ray.envs.base import TextEnv
 from agentrm_ray.envs.errors import EnvUnavailableError, UnknownEnvError
 from agentrm_ray.envs.suites import FamilySpec
@@ -107,7 +109,16 @@ def families() -> dict[str, FamilySpec]:
 
 
 def family_by_env_id(env_id: str) -> FamilySpec:
-    """The family of an env id (or of a bare family name); unknown ids list the valid ones."""
+    """The family of an env id (or of a bare family name); unknown ids list the valid ones.
+
+    A renamed id (`agentrm_ray.env_ids`) still resolves, with a FutureWarning naming the
+    current one.
+    """
+    if env_id in RENAMED_ENV_IDS:
+        warnings.warn(f"env id {env_id!r} is deprecated: it names an in-house re-creation, "
+                      f"not the benchmark; use {RENAMED_ENV_IDS[env_id]!r}",
+                      FutureWarning, stacklevel=2)
+        env_id = RENAMED_ENV_IDS[env_id]
     statuses = family_statuses()
     for status in statuses:
         if env_id in (status.spec.env_id, status.spec.name):

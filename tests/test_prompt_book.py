@@ -158,7 +158,7 @@ def test_serves_score_reads_the_packs_rm_instruction(tmp_path: Path) -> None:
 
     book = PromptBook.from_config(pack_config(write_pack(tmp_path)).prompts)
     item = ScoreItem(trajectory=Trajectory(task=MAZE))
-    other = ScoreItem(trajectory=Trajectory(task=Task(env_id="agentrm/WebShop-v0", task_id="x")))
+    other = ScoreItem(trajectory=Trajectory(task=Task(env_id="agentrm/WebShopSim-v0", task_id="x")))
     own = PromptBook().for_family("webshop").rm_instruction
     assert RegistryCatalog(book).instructions([item, other]) == ["Judge maze progress.", own]
 

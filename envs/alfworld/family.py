@@ -121,7 +121,7 @@ def alfworld_tasks() -> list[TaskSpec]:
 
 FAMILY = FamilySpec(
     name="alfworld",
-    env_id="agentrm/ALFWorld-v0",
+    env_id="agentrm/ALFWorldSim-v0",
     entry_point="agentrm_ray.envs.alfworld.env:ALFWorldEnv",
     description=(
         "ALFWorld-style household tasks (six ALFWorld task types, ALFWorld commands and "

@@ -105,7 +105,7 @@ def webshop_tasks() -> list[TaskSpec]:
 
 FAMILY = FamilySpec(
     name="webshop",
-    env_id="agentrm/WebShop-v0",
+    env_id="agentrm/WebShopSim-v0",
     entry_point="agentrm_ray.envs.webshop.env:WebShopEnv",
     description="WebShop-style shopping over a seeded synthetic catalogue (BM25 search, "
                 "paper's attribute/option/price reward).",

@@ -14,7 +14,7 @@ from agentrm_ray.types import Candidate, Outcome, SearchResult, Step, Task, Traj
 
 # Two held-in tasks (webshop) and one held-out (maze), 4 candidates each; in every task only
 # candidate 1 succeeds. The "value" RM always likes candidate 1 best, "implicit" candidate 0.
-TASKS = [Task(env_id="agentrm/WebShop-v0", task_id=f"w{i}") for i in range(2)] + [
+TASKS = [Task(env_id="agentrm/WebShopSim-v0", task_id=f"w{i}") for i in range(2)] + [
     Task(env_id="agentrm/Maze-v0", task_id="m0")]
 
 

@@ -63,7 +63,7 @@ def test_quickstart_runs_every_stage_then_reruns_from_cache(tmp_path: Path,
     collected = [json.loads(x) for x in (out / "runs/collect/results.jsonl").read_text()
                  .splitlines()]
     assert [(r["task"]["env_id"], r["task"]["split"]) for r in collected] == [
-        ("agentrm/WebShop-v0", "train")]
+        ("agentrm/WebShopSim-v0", "train")]
     assert collected[0]["nodes"]
     for kind in ("policy-sft", "rm-explicit", "rm-implicit"):
         assert (out / "train" / kind / "model" / "config.json").is_file(), kind

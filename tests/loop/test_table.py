@@ -15,7 +15,7 @@ from agentrm_ray.loop.table import load_cells, write_outputs
 from agentrm_ray.types import Outcome, SearchResult, Task, Trajectory
 
 HELD_IN = {"webshop": True, "maze": False}
-FAMILY_ENV = {"webshop": "agentrm/WebShop-v0", "maze": "agentrm/Maze-v0"}
+FAMILY_ENV = {"webshop": "agentrm/WebShopSim-v0", "maze": "agentrm/Maze-v0"}
 
 
 def _result(family: str, i: int, outcome: tuple[bool, float] | None) -> SearchResult:
