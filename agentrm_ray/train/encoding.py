@@ -33,19 +33,31 @@ def _tokens(enc: Any) -> int:
     return int(enc["attention_mask"].sum())
 
 
-def encode_value(tokenizer: Any, rows: list[dict[str, Any]], max_length: int) -> Encoded:
-    import torch
+CUT_OLDEST, CUT_NEWEST = "left", "right"  # tokenizer truncation sides, by what they drop
 
-    tokenizer.truncation_side = "left"
+
+def _batch(tokenizer: Any, texts: list[str], max_length: int, cut: str,
+           offsets: bool = False) -> Any:
+    """Texts as one right-padded batch without special tokens. RM texts cut their oldest
+    tokens, as the RM replicas do (the newest steps matter most); SFT conversations cut their
+    end, keeping the instruction and the first turns."""
+    tokenizer.truncation_side = cut
     tokenizer.padding_side = "right"
-    enc = tokenizer(
-        [r["text"] for r in rows],
+    return tokenizer(
+        texts,
         return_tensors="pt",
         padding=True,
         truncation=True,
         max_length=max_length,
         add_special_tokens=False,
+        return_offsets_mapping=offsets,
     )
+
+
+def encode_value(tokenizer: Any, rows: list[dict[str, Any]], max_length: int) -> Encoded:
+    import torch
+
+    enc = _batch(tokenizer, [r["text"] for r in rows], max_length, CUT_OLDEST)
     tensors = {
         "input_ids": enc["input_ids"],
         "attention_mask": enc["attention_mask"],
@@ -68,31 +80,18 @@ def encode_implicit(tokenizer: Any, rows: list[dict[str, Any]], max_length: int)
 
     spans = [list(zip(r["action_starts"], r["action_ends"], strict=True)) for r in rows]
     labels = torch.tensor([float(r["label"]) for r in rows], dtype=torch.float32)
-    if any(emitted_segments(r) for r in rows):  # the policy's own ids where a row has them
-        encoded = [encode_with_emitted_ids(tokenizer, r["text"], emitted_segments(r),
-                                           max_length) for r in rows]
+    segments = [emitted_segments(r) for r in rows]
+    if any(segments):  # the policy's own ids where a row has them
+        encoded = [encode_with_emitted_ids(tokenizer, r["text"], segs, max_length)
+                   for r, segs in zip(rows, segments, strict=True)]
         ids, attention, offsets = pad_encoded(encoded, tokenizer.pad_token_id)
-        tensors = {"input_ids": ids, "attention_mask": attention,
-                   "action_mask": action_token_mask(offsets, attention, spans), "labels": labels}
-        return Encoded(tensors, len(rows), int(attention.sum()))
-    tokenizer.truncation_side = "left"
-    tokenizer.padding_side = "right"
-    enc = tokenizer(
-        [r["text"] for r in rows],
-        return_tensors="pt",
-        padding=True,
-        truncation=True,
-        max_length=max_length,
-        add_special_tokens=False,
-        return_offsets_mapping=True,
-    )
-    tensors = {
-        "input_ids": enc["input_ids"],
-        "attention_mask": enc["attention_mask"],
-        "action_mask": action_token_mask(enc["offset_mapping"], enc["attention_mask"], spans),
-        "labels": labels,
-    }
-    return Encoded(tensors, len(rows), _tokens(enc))
+    else:
+        enc = _batch(tokenizer, [r["text"] for r in rows], max_length, CUT_OLDEST,
+                     offsets=True)
+        ids, attention, offsets = enc["input_ids"], enc["attention_mask"], enc["offset_mapping"]
+    tensors = {"input_ids": ids, "attention_mask": attention,
+               "action_mask": action_token_mask(offsets, attention, spans), "labels": labels}
+    return Encoded(tensors, len(rows), int(attention.sum()))
 
 
 def action_token_mask(offsets: Any, attention_mask: Any, spans: list[list[tuple[int, int]]]) -> Any:
@@ -142,17 +141,8 @@ def encode_sft(tokenizer: Any, rows: list[dict[str, Any]], max_length: int) -> E
     import torch
 
     rendered = [chat_text_and_spans(tokenizer, list(r["messages"])) for r in rows]
-    tokenizer.truncation_side = "right"  # keep the instruction and the first turns
-    tokenizer.padding_side = "right"
-    enc = tokenizer(
-        [text for text, _ in rendered],
-        return_tensors="pt",
-        padding=True,
-        truncation=True,
-        max_length=max_length,
-        add_special_tokens=False,
-        return_offsets_mapping=True,
-    )
+    enc = _batch(tokenizer, [text for text, _ in rendered], max_length, CUT_NEWEST,
+                 offsets=True)
     starts = enc["offset_mapping"][..., 0]
     keep = torch.zeros_like(starts, dtype=torch.bool)
     for row, (_, spans) in enumerate(rendered):
