@@ -251,8 +251,8 @@ def label_results(
     groups = [row["task_key"] for row in explicit + implicit]
     held_out = validation_tasks(groups, options.val_fraction, options.seed, solved)
     return LabelledSets(
-        explicit=_split_explicit(explicit, held_out, stats),
-        implicit=_split_implicit(implicit, held_out, stats),
+        explicit=_split(explicit, held_out, stats, _merge_state(stats)),
+        implicit=_split(implicit, held_out, stats, _merge_trajectory(stats)),
         stats=stats,
     )
 
@@ -268,43 +268,45 @@ def _any_success(result: SearchResult) -> bool:
     return any(t.outcome is not None and t.outcome.success for t in finished)
 
 
-def _split_explicit(
-    rows: list[dict[str, Any]], held_out: set[str], stats: LabelStats
-) -> dict[str, list[dict[str, Any]]]:
-    merged: dict[str, dict[str, dict[str, Any]]] = {"train": {}, "val": {}}
-    for row in rows:
-        split = "val" if row["task_key"] in held_out else "train"
-        seen = merged[split].get(row["text"])
-        if seen is None:
-            merged[split][row["text"]] = dict(row)
-            continue
-        stats.merged_duplicates += 1
-        visits = seen["visits"] + row["visits"]
-        seen["value"] = (seen["value"] * seen["visits"] + row["value"] * row["visits"]) / visits
-        seen["visits"] = visits
-    train = list(merged["train"].values())
-    val = [r for text, r in merged["val"].items() if text not in merged["train"]]
-    stats.dropped_leaks += len(merged["val"]) - len(val)
-    return {"train": train, "val": val}
+Merge = Callable[[dict[str, Any], dict[str, Any]], None]  # (row kept, its duplicate)
 
 
-def _split_implicit(
-    rows: list[dict[str, Any]], held_out: set[str], stats: LabelStats
-) -> dict[str, list[dict[str, Any]]]:
+def _split(rows: list[dict[str, Any]], held_out: set[str], stats: LabelStats,
+           merge: Merge) -> dict[str, list[dict[str, Any]]]:
+    """Rows into train/val by task, one row per text in each (`merge` folds a duplicate into
+    the row kept); a validation text also seen in training is dropped as a leak."""
     kept: dict[str, dict[str, dict[str, Any]]] = {"train": {}, "val": {}}
     for row in rows:
         split = "val" if row["task_key"] in held_out else "train"
         seen = kept[split].get(row["text"])
         if seen is None:
-            kept[split][row["text"]] = row
-            continue
-        stats.duplicate_trajectories += 1
-        if seen["label"] != row["label"]:
-            stats.conflicting_duplicates += 1  # first label kept; the env was not deterministic
+            kept[split][row["text"]] = dict(row)
+        else:
+            merge(seen, row)
     train = list(kept["train"].values())
     val = [r for text, r in kept["val"].items() if text not in kept["train"]]
     stats.dropped_leaks += len(kept["val"]) - len(val)
     return {"train": train, "val": val}
+
+
+def _merge_state(stats: LabelStats) -> Merge:
+    """The same state reached twice: its value is the visit-weighted mean."""
+    def merge(seen: dict[str, Any], row: dict[str, Any]) -> None:
+        stats.merged_duplicates += 1
+        visits = seen["visits"] + row["visits"]
+        seen["value"] = (seen["value"] * seen["visits"] + row["value"] * row["visits"]) / visits
+        seen["visits"] = visits
+    return merge
+
+
+def _merge_trajectory(stats: LabelStats) -> Merge:
+    """The same trajectory twice: the first label is kept; a differing one is counted (the env
+    was not deterministic)."""
+    def merge(seen: dict[str, Any], row: dict[str, Any]) -> None:
+        stats.duplicate_trajectories += 1
+        if seen["label"] != row["label"]:
+            stats.conflicting_duplicates += 1
+    return merge
 
 
 def label_growth(results: list[SearchResult], options: LabelOptions,
