@@ -64,20 +64,18 @@ def run_quickstart(cfg: RootConfig, say: Say, observers: stages.Observers = None
             asyncio.run(stages.collect_stage(cfg, layout, policy, say, observers))
         with times.timed("label", say):
             extra["datasets"] = stages.label_stage(layout, say)
-        with times.timed("explicit RM", say):
-            explicit = stages.train_stage(
-                stages.training_config(cfg, TrainKind.rm_explicit, base_model, q.rm_epochs,
-                                       q.rm_learning_rate),
-                TrainKind.rm_explicit, layout.data / TrainKind.rm_explicit.value,
-                layout.trained(TrainKind.rm_explicit), say)
+
+        def train_rm(kind: TrainKind, start_from: str, learning_rate: float) -> dict[str, Any]:
+            return stages.train_stage(
+                stages.training_config(cfg, kind, start_from, q.rm_epochs, learning_rate),
+                kind, layout.data / kind.value, layout.trained(kind), say)
+
+        with times.timed("explicit RM", say):  # a value head on the base model
+            explicit = train_rm(TrainKind.rm_explicit, base_model, q.rm_learning_rate)
         implicit = None
-        if wants_implicit:
+        if wants_implicit:  # the SFT policy against itself as reference
             with times.timed("implicit RM", say):
-                implicit = stages.train_stage(
-                    stages.training_config(cfg, TrainKind.rm_implicit, policy, q.rm_epochs,
-                                           q.implicit_learning_rate),
-                    TrainKind.rm_implicit, layout.data / TrainKind.rm_implicit.value,
-                    layout.trained(TrainKind.rm_implicit), say)
+                implicit = train_rm(TrainKind.rm_implicit, policy, q.implicit_learning_rate)
         models = LoopModels(
             policy=policy,
             explicit_rm=explicit["model"],
