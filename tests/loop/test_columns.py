@@ -64,7 +64,7 @@ def test_collect_searches_only_held_in_train_tasks_with_mcts() -> None:
 
 
 def test_collect_without_a_held_in_family_names_the_problem() -> None:
-    cfg = load_config("quickstart", ["tasks.families=[maze]"])
+    cfg = load_config("quickstart", ["tasks.families=[babyai, textcraft]"])
     with pytest.raises(ConfigError, match="held-in"):
         collect_config(cfg)
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from agentrm_ray.config.models import LoopColumn
+
 pytestmark = pytest.mark.integration
 
 STAGES = ["prepare models", "demos", "policy SFT", "collect", "label", "explicit RM",
@@ -21,9 +23,11 @@ def _cmd(out: Path, tiny_model: str) -> list[str]:
     sets = {
         "policy.model": tiny_model, "policy.backend": "hf", "policy.sampling.max_tokens": 8,
         "policy.num_cpus_per_replica": 0.5, "ray.num_cpus": 2,
-        "tasks.families": "[webshop, maze]", "tasks.max_steps": 5,
+        "tasks.families": "[webshop, babyai]", "tasks.max_steps": 5,
         "search.mcts.iterations": 3, "search.mcts.min_visits": 1,
         "search.best_of_n.n": 2, "search.max_concurrent_tasks": 2,
+        "search.beam.width": 2, "search.beam.expansions": 2,
+        "quickstart.columns": "[" + ", ".join(c.value for c in LoopColumn) + "]",
         "train.max_length": 1024, "train.batch_size_per_worker": 2,
         "quickstart.demos_per_family": 2, "quickstart.collect_tasks_per_family": 1,
         "quickstart.eval_tasks_per_family": 1, "quickstart.sft_epochs": 1,
