@@ -4,7 +4,10 @@ Search can only be as good as the ranking it gets, so each RM is judged on the t
 sampled candidates directly:
 
 * pairwise accuracy: over every pair of one task's finished candidates whose outcomes differ
-  (success first, then progress), the share the RM orders the right way (a tie counts half);
+  (success first, then progress), the share the RM orders the right way (a tie counts half,
+  an unscored candidate is a wrong call; the unscored share is reported beside it, since a
+  scorer that cannot read most candidates, such as a small judge that rarely answers in its
+  format, otherwise looks like one that ranks backwards);
 * recovered share: how much of pass@N's gain over a random pick the RM's Best-of-N keeps at
   the same N, (rm - random) / (oracle - random);
 * value correlation (explicit RM): Pearson and Spearman correlation of the RM's value with
@@ -26,6 +29,7 @@ class PairwiseAccuracy:
     accuracy: float | None  # None when no pair of candidates had different outcomes
     pairs: int
     tasks_with_pairs: int
+    unscored: float = 0.0  # share of all candidates the scorer gave no score (ranked last)
 
     def as_dict(self) -> dict[str, float | None]:
         return dict(self.__dict__)
@@ -33,10 +37,12 @@ class PairwiseAccuracy:
 
 def pairwise_accuracy(tasks: list[TaskCandidates], scorer: str) -> PairwiseAccuracy:
     """Share of outcome-ordered candidate pairs (within a task) the scorer orders correctly."""
-    correct, pairs, tasks_with_pairs = 0.0, 0, 0
+    correct, pairs, tasks_with_pairs, unscored, candidates = 0.0, 0, 0, 0, 0
     for task in tasks:
         outcome = list(zip(task.success.tolist(), task.progress.tolist(), strict=True))
         scores = np.asarray(task.scores[scorer], dtype=float)
+        unscored += int(np.isnan(scores).sum())
+        candidates += task.size
         before = pairs
         for i in range(task.size):
             for j in range(i + 1, task.size):
@@ -51,7 +57,8 @@ def pairwise_accuracy(tasks: list[TaskCandidates], scorer: str) -> PairwiseAccur
                 elif scores[better] == scores[worse]:
                     correct += 0.5
         tasks_with_pairs += pairs > before
-    return PairwiseAccuracy(correct / pairs if pairs else None, pairs, tasks_with_pairs)
+    return PairwiseAccuracy(correct / pairs if pairs else None, pairs, tasks_with_pairs,
+                            unscored / candidates if candidates else 0.0)
 
 
 def recovered_share(scorer_value: float, random_value: float, oracle_value: float

@@ -310,8 +310,7 @@ def markdown_report(report: dict[str, Any]) -> str:
                     if vs else "-")
             lines.append(
                 f"| {group} | {report['scorers'][scorer]} | "
-                + (f"{pw['accuracy']:.2f} ({pw['pairs']})" if pw["accuracy"] is not None
-                   else "- (0)")
+                + _pairwise(pw)
                 + f" | {'-' if share is None else f'{share:.2f}'} | {diff} | "
                 + (f"{vs['wins']}/{vs['losses']} | {vs['sign_test_p']:.3f}" if vs else "- | -")
                 + " |")
@@ -332,13 +331,20 @@ def markdown_report(report: dict[str, Any]) -> str:
             pw, share = quality["pairwise"], quality["recovered_share_at_n_max"]
             lines.append(
                 f"| {family} | {report['scorers'][scorer]} | "
-                + (f"{pw['accuracy']:.2f} ({pw['pairs']})" if pw["accuracy"] is not None
-                   else "- (0)")
+                + _pairwise(pw)
                 + f" | {'-' if share is None else f'{share:.2f}'} |")
     if report["failed_tasks"]:
         lines += ["", f"{len(report['failed_tasks'])} task(s) failed in sampling and are "
                   "left out: " + ", ".join(report["failed_tasks"][:5])]
     return "\n".join(lines) + "\n"
+
+
+def _pairwise(pw: dict[str, Any]) -> str:
+    """'0.70 (1543)', with the unscored share where the scorer left candidates unscored."""
+    cell = "- (0)" if pw["accuracy"] is None else f"{pw['accuracy']:.2f} ({pw['pairs']})"
+    if pw.get("unscored"):
+        cell += f", {100 * pw['unscored']:.0f}% unscored"
+    return cell
 
 
 def _share(value: float | None) -> str:

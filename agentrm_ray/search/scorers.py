@@ -7,6 +7,7 @@ paper's tables compare against — it sees the true outcome, so never report it 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Protocol
 
@@ -14,6 +15,8 @@ from agentrm_ray.actors.reward.api import RMState
 from agentrm_ray.actors.reward.pool import RewardPool
 from agentrm_ray.search.expander import SearchState
 from agentrm_ray.types import Task
+
+logger = logging.getLogger(__name__)
 
 
 class Scorer(Protocol):
@@ -24,17 +27,28 @@ class PoolScorer:
     def __init__(self, pool: RewardPool, instruction_for: Callable[[Task], str]) -> None:
         self.pool = pool
         self.instruction_for = instruction_for
-        self.failures: list[str] = []
+        self.scored = 0
+        self.unscored = 0
+        self._warned_tasks: set[str] = set()
 
     async def score(self, states: list[SearchState]) -> list[float | None]:
         if not states:
             return []
+        task_key = states[0].trajectory.task.key
         rm_states = [
             RMState(instruction=self.instruction_for(s.trajectory.task), trajectory=s.trajectory)
             for s in states
         ]
-        results = await self.pool.score(rm_states, affinity_key=states[0].trajectory.task.key)
-        self.failures += [r.error for r in results if r.error]
+        results = await self.pool.score(rm_states, affinity_key=task_key)
+        errors = [r.error or "no score and no reason" for r in results if r.score is None]
+        self.scored += len(results) - len(errors)
+        self.unscored += len(errors)
+        if errors and task_key not in self._warned_tasks:
+            # An unscored state ranks below every scored one: a scorer that cannot read most
+            # states quietly becomes "pick the first candidate". Once per task says so, and why.
+            self._warned_tasks.add(task_key)
+            logger.warning("task %s: %d of %d states unscored by the RM (ranked last), first "
+                           "reason: %s", task_key, len(errors), len(results), errors[0])
         return [r.score for r in results]
 
 

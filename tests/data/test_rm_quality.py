@@ -22,7 +22,7 @@ def test_a_perfect_ranking_scores_one_and_a_reversed_one_zero() -> None:
     right = _task([1, 0, 0], [1.0, 0.5, 0.0], [3, 2, 1])
     wrong = _task([1, 0, 0], [1.0, 0.5, 0.0], [1, 2, 3])
     assert pairwise_accuracy([right], "rm").as_dict() == {
-        "accuracy": 1.0, "pairs": 3, "tasks_with_pairs": 1}
+        "accuracy": 1.0, "pairs": 3, "tasks_with_pairs": 1, "unscored": 0.0}
     assert pairwise_accuracy([wrong], "rm").accuracy == 0.0
 
 
@@ -39,7 +39,9 @@ def test_progress_orders_failures_and_unscored_candidates_are_wrong() -> None:
     assert pairwise_accuracy([task], "rm").accuracy == 0.0
     flat = _task([1, 1], [1.0, 1.0], [0.0, 1.0])
     assert pairwise_accuracy([flat], "rm").as_dict() == {
-        "accuracy": None, "pairs": 0, "tasks_with_pairs": 0}
+        "accuracy": None, "pairs": 0, "tasks_with_pairs": 0, "unscored": 0.0}
+    # 1 of the 4 candidates of the two tasks had no score
+    assert pairwise_accuracy([task, flat], "rm").unscored == pytest.approx(0.25)
 
 
 def test_pairs_pool_across_tasks() -> None:

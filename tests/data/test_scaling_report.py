@@ -86,7 +86,8 @@ def test_report_holds_curves_quality_and_the_paired_comparison(tmp_path: Path) -
     assert report["families"]["webshop"]["greedy"] == 0.5
     # per family too: 3 outcome-ordered pairs a task; implicit gets 0 + two ties of 0.5
     maze = report["families"]["maze"]["rm_quality"]
-    assert maze["value"]["pairwise"] == {"accuracy": 1.0, "pairs": 3, "tasks_with_pairs": 1}
+    assert maze["value"]["pairwise"] == {"accuracy": 1.0, "pairs": 3, "tasks_with_pairs": 1,
+                                         "unscored": 0.0}
     assert maze["implicit"]["pairwise"]["accuracy"] == pytest.approx(1 / 3)
     assert maze["implicit"]["recovered_share_at_n_max"] == pytest.approx(-1 / 3)
     assert set(maze) == {"value", "implicit"}  # oracle and random are not RMs
@@ -114,6 +115,21 @@ def test_runs_that_did_not_share_samples_are_refused(tmp_path: Path) -> None:
     runs.append(_run(tmp_path / "bon_judge", "best_of_n", "judge", other))
     with pytest.raises(ScalingInputError, match="different candidates"):
         write_scaling_report(runs, tmp_path / "out", replicates=10)
+
+
+def test_a_scorer_that_left_candidates_unscored_says_how_many(tmp_path: Path) -> None:
+    """A judge that could not read 3 of 4 candidates is not 'ranking backwards'."""
+    runs = _runs(tmp_path)
+    judged = [_bon(t, 1) for t in TASKS]
+    for r in judged:
+        for c in r.candidates[1:]:
+            c.score = None
+    runs.append(_run(tmp_path / "bon_judge", "best_of_n", "judge", judged))
+    report = write_scaling_report(runs, tmp_path / "out", replicates=10)
+    assert report["groups"]["held-in"]["rm_quality"]["judge"]["pairwise"]["unscored"] == 0.75
+    table = (tmp_path / "out" / "scaling.md").read_text()
+    assert "| held-in | LLM judge | 0.00 (6), 75% unscored |" in table
+    assert "| held-in | explicit RM | 1.00 (6) |" in table  # scored every candidate
 
 
 def test_without_an_rm_the_report_has_no_rm_quality_table(tmp_path: Path) -> None:
