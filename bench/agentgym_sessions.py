@@ -4,7 +4,7 @@ versus forking every step, measured side by side in one run.
     .venv/bin/python bench/agentgym_sessions.py [--tasks 8] [--depth 12] [--create-delay 0.0]
                                                 [--json bench/results/agentgym_sessions.json]
 
-The server is agentrm's AgentGym test server (textcraft dialect, so every action reaches it;
+The server is agentrm's AgentGym maze server (textcraft dialect, so every action reaches it;
 backed by the maze) on 127.0.0.1; the search runs through the real Ray env pool and the real
 `PoolExpander` with a scripted policy (seeded maze moves) and a zero RM, so only the env path
 is timed. "fork every step" is the expander's generic `branch` (fork the parent, step the fork,
@@ -26,7 +26,7 @@ from agentrm_ray.actors.env import EnvPool
 from agentrm_ray.config import load_config
 from agentrm_ray.config.models import EnvWorkersConfig, RayConfig, SamplingConfig
 from agentrm_ray.envs.agentgym.declared import declare_agentgym_families
-from agentrm_ray.envs.agentgym.testserver import AgentGymTestServer
+from agentrm_ray.envs.agentgym.maze_server import MazeAgentGymServer
 from agentrm_ray.runtime import start_ray, stop_ray
 from agentrm_ray.search.expander import Expander, Proposal, SearchState
 from agentrm_ray.search.pool_expander import PoolExpander
@@ -56,7 +56,7 @@ class ForkEveryStep(ScriptedMoves):
     branch = Expander.branch
 
 
-async def _workload(pool: EnvPool, server: AgentGymTestServer, expander_cls: type,
+async def _workload(pool: EnvPool, server: MazeAgentGymServer, expander_cls: type,
                     strategy: str, tasks: list[Task], depth: int, overrides: list[str]
                     ) -> dict[str, Any]:
     expander = expander_cls(None, pool, ZeroScorer(), SamplingConfig())
@@ -76,7 +76,7 @@ async def _workload(pool: EnvPool, server: AgentGymTestServer, expander_cls: typ
 
 
 async def bench(n_tasks: int, depth: int, create_delay_s: float) -> dict[str, Any]:
-    server = AgentGymTestServer(server="textcraft", create_delay_s=create_delay_s).start()
+    server = MazeAgentGymServer(server="textcraft", create_delay_s=create_delay_s).start()
     cfg = load_config(overrides=[
         f"envs.agentgym=[{{name: bench_tc, profile: textcraft, base_url: '{server.url}', "
         f"splits: {{test: [25, {25 + n_tasks}]}}}}]"])

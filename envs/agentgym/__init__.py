@@ -1,3 +1,3 @@
 """AgentGym: drive a remote AgentGym-compatible env server (BabyAI, LMRL maze/wordle, TextCraft,
 SciWorld, WebShop) over HTTP, one per-server dialect profile each, plus a small maze-backed
-test server that speaks the same protocol for tests and local use."""
+maze server that speaks the same protocol for tests and local use."""

@@ -20,7 +20,7 @@ from agentrm_ray.envs.agentgym.profiles import PROFILES
 from agentrm_ray.envs.agentgym.transport import CallTimeouts
 from agentrm_ray.envs.suites import FamilySpec, PromptSpec, TaskSpec
 
-SELF_HOSTED = "self-hosted"  # base_url meaning "agentrm's maze test server, in this process"
+SELF_HOSTED = "self-hosted"  # base_url meaning "agentrm's maze server, in this process"
 SELF_HOSTED_PROFILE = "maze"  # the only dialect the self-hosted server speaks
 DEFAULT_MAX_STEPS = 30
 

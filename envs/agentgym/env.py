@@ -3,7 +3,7 @@
 Where the server is (never guessed: no URL is an error naming the fix):
 - `base_url="http://host:port"` (AgentGym servers conventionally listen on port 36001); a
   family declared in a config's `envs.agentgym` passes its `base_url` this way, or
-- `base_url="self-hosted"`: the maze test server of `agentrm_ray.envs.agentgym.testserver`,
+- `base_url="self-hosted"`: the maze server of `agentrm_ray.envs.agentgym.maze_server`,
   started in this process on 127.0.0.1 on first use, shared by all envs of the process and
   stopped when the last of them is closed (maze dialect only; the bundled `agentgym` family
   uses it, for tests and demos), or
@@ -16,7 +16,7 @@ step goes to that env: a search branch keeps its server env. Remote envs cannot 
 snapshotted, so `fork()` replays: a new env resets a fresh remote env (or an idle one, on a
 server without close) to the same index and repeats the action prefix (the server's reset is
 deterministic per index); only forks replay. `oracle_action()` needs agentrm's `GET <prefix>oracle`
-extension (the test server has it); other servers raise AgentGymOracleUnavailableError.
+extension (the maze server has it); other servers raise AgentGymOracleUnavailableError.
 
 `close()` (gym's close; also done in the background when an unclosed env is garbage-
 collected, see lifecycle.py) calls the server's close where the profile has one; it is
@@ -209,7 +209,7 @@ class AgentGymEnv(TextEnv):
         assert url is not None  # checked in __init__
         lease = None
         if url == SELF_HOSTED:
-            from agentrm_ray.envs.agentgym.testserver import acquire_shared_server
+            from agentrm_ray.envs.agentgym.maze_server import acquire_shared_server
 
             lease = acquire_shared_server()
             url = lease.url

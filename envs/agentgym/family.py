@@ -1,6 +1,6 @@
 """The AgentGym family: tasks of a remote AgentGym server, and what the policy is told.
 
-The bundled family is agentrm's maze test server, self-hosted in-process: the maze dialect's
+The bundled family is agentrm's maze server, self-hosted in-process: the maze dialect's
 games 0-25. Real AgentGym servers are declared in a config (`envs.agentgym`, see declared.py);
 an env built by hand gets its catalogue from `agentgym_tasks(server, num_tasks)` through the
 env's `server=`/`num_tasks=` arguments.
@@ -81,7 +81,7 @@ FAMILY = FamilySpec(
     env_id="agentrm/AgentGym-v0",
     entry_point="agentrm_ray.envs.agentgym.env:AgentGymEnv",
     description=(
-        "agentrm's AgentGym maze test server, self-hosted on 127.0.0.1 (tests, demos); "
+        "agentrm's AgentGym maze server, self-hosted on 127.0.0.1 (tests, demos); "
         "declare real AgentGym servers in the config's envs.agentgym"
     ),
     held_in=False,

@@ -3,11 +3,13 @@
 Real AgentGym env servers are FastAPI apps that each spell the protocol a little differently
 (see /work/shared/AGENTGYM_PROTOCOL.md). This server speaks three of those dialects over the
 same maze tasks, so integration tests can drive a real HTTP client against each shape without
-hosting the real servers. Game/data_idx g is task g of
+hosting the real servers. It ships in the package rather than in tests/ because the bundled
+`agentgym` family (`base_url: self-hosted`) runs on it, so that the AgentGym client can be
+tried with no server to host. Game/data_idx g is task g of
 `agentrm_ray.envs.maze.family.maze_tasks()` (0-24: the double-T starts, like LMRL's 25 games;
 25-54: random mazes); observations are MazeEnv's text.
 
-Dialects (`AgentGymTestServer(server=...)`, CLI `--server`; the differences live in `DIALECTS`):
+Dialects (`MazeAgentGymServer(server=...)`, CLI `--server`; the differences live in `DIALECTS`):
 - "maze" (LMRL-Gym), prefix /maze/: `POST create` -> {"id"}; `POST reset {"id", "game"}` ->
   {"observation"}; `POST step {"id", "action"}` -> {"observation", "reward", "done"} (reward 1
   at the goal); `GET observation?id=` -> a bare string; `GET available_actions?id=` -> the four
@@ -41,9 +43,9 @@ Fault and lifecycle modes, so tests can play a misbehaving server (constructor k
   closed), `reset_count` (reset requests served; not TextCraft's implicit reset in create),
   `step_count` (step requests served).
 
-Use it from tests (`AgentGymTestServer().start()`, or the shared lazily started maze instance
+Use it from tests (`MazeAgentGymServer().start()`, or the shared lazily started maze instance
 of `acquire_shared_server`) or from a shell:
-    python -m agentrm_ray.envs.agentgym.testserver --port 36001 --server maze
+    python -m agentrm_ray.envs.agentgym.maze_server --port 36001 --server maze
 It only ever listens on 127.0.0.1.
 """
 
@@ -105,18 +107,18 @@ DIALECTS: dict[str, Dialect] = {
         Dialect(
             name="maze", prefix=PREFIX, index_field="game", reset_status=False,
             actions_endpoint=True,
-            title="This is environment Maze (agentrm AgentGym test server).",
+            title="This is environment Maze (agentrm AgentGym maze server).",
         ),
         Dialect(
             name="babyai", prefix="/", score=True, actions_in_observation=True,
             observation_object=True, success_reward=babyai_reward,
             intro="Your goal: {goal}\n{observation}",
-            title="This is environment BabyAI (agentrm AgentGym test server).",
+            title="This is environment BabyAI (agentrm AgentGym maze server).",
         ),
         Dialect(
             name="textcraft", prefix="/", create_needs_body=True, create_resets=True,
             step_after_done=True, intro="{observation}\nGoal: {goal}",
-            title="This is environment TextCraft (agentrm AgentGym test server).",
+            title="This is environment TextCraft (agentrm AgentGym maze server).",
         ),
     )
 }
@@ -579,8 +581,8 @@ class _Server(ThreadingHTTPServer):
                 connection.shutdown(socket.SHUT_RDWR)
 
 
-class AgentGymTestServer:
-    """The test server on 127.0.0.1 (port 0: any free port; see `.port`/`.url`).
+class MazeAgentGymServer:
+    """The maze server on 127.0.0.1 (port 0: any free port; see `.port`/`.url`).
 
     `server` picks the dialect (see `DIALECTS`); the keywords pick fault modes (module docstring).
     """
@@ -591,7 +593,7 @@ class AgentGymTestServer:
     ) -> None:
         if server not in DIALECTS:
             raise ValueError(
-                f"the test server speaks only {', '.join(DIALECTS)}, not {server!r}"
+                f"the maze server speaks only {', '.join(DIALECTS)}, not {server!r}"
             )
         if create_delay_s < 0:
             raise ValueError(f"create_delay_s must be >= 0, not {create_delay_s}")
@@ -659,11 +661,11 @@ class AgentGymTestServer:
         self._gate.resume()
 
     # ------------------------------------------------------------- lifecycle
-    def start(self) -> AgentGymTestServer:
+    def start(self) -> MazeAgentGymServer:
         """Serve in a daemon thread (returns at once)."""
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-            name=f"agentgym-testserver-{self.port}", daemon=True,
+            name=f"agentgym-maze-server-{self.port}", daemon=True,
         )
         self._thread.start()
         return self
@@ -685,7 +687,7 @@ class AgentGymTestServer:
         self._httpd.server_close()
         self._httpd.drop_connections()
 
-    def __enter__(self) -> AgentGymTestServer:
+    def __enter__(self) -> MazeAgentGymServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -694,9 +696,9 @@ class AgentGymTestServer:
 
 # ----------------------------------------------------------------------------- shared instance
 class SharedServerLease:
-    """A claim on the process-wide test server; the server stops when the last claim is released."""
+    """A claim on the process-wide maze server; the server stops when the last claim is released."""
 
-    def __init__(self, server: AgentGymTestServer) -> None:
+    def __init__(self, server: MazeAgentGymServer) -> None:
         self.server = server
         self.url = server.url
         self._released = False
@@ -710,21 +712,21 @@ class SharedServerLease:
 
 
 _shared_lock = threading.Lock()
-_shared: AgentGymTestServer | None = None
+_shared: MazeAgentGymServer | None = None
 _shared_users = 0
 
 
 def acquire_shared_server() -> SharedServerLease:
-    """Claim the process's in-process maze test server, starting it on first use."""
+    """Claim the process's in-process maze server, starting it on first use."""
     global _shared, _shared_users
     with _shared_lock:
         if _shared is None:
-            _shared = AgentGymTestServer().start()
+            _shared = MazeAgentGymServer().start()
         _shared_users += 1
         return SharedServerLease(_shared)
 
 
-def _release(server: AgentGymTestServer) -> None:
+def _release(server: MazeAgentGymServer) -> None:
     global _shared, _shared_users
     with _shared_lock:
         if server is not _shared:
@@ -746,11 +748,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--create-delay", type=float, default=0.0, metavar="SECONDS",
                         help="make every create this slow")
     args = parser.parse_args(argv)
-    server = AgentGymTestServer(
+    server = MazeAgentGymServer(
         port=args.port, server=args.server,
         close_endpoint=args.close_endpoint, create_delay_s=args.create_delay,
     )
-    print(f"AgentGym test server ({args.server}) listening on {server.url}{server.prefix}",
+    print(f"AgentGym maze server ({args.server}) listening on {server.url}{server.prefix}",
           flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()

@@ -63,7 +63,7 @@ class CloseSupport(str, Enum):
     YES = "yes"
     NO = "no"
     PROBE = "probe"  # try once; a 404 means the server has none (real LMRL servers, ALFWorld
-    # and older WebShop servers; our test server offers it as an agentrm extension so tests
+    # and older WebShop servers; our maze server offers it as an agentrm extension so tests
     # can count live envs)
 
 

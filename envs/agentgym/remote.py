@@ -229,7 +229,7 @@ class RemoteEnv:
         if payload is NOT_FOUND:
             raise AgentGymOracleUnavailableError(
                 f"the AgentGym server at {self.http.base_url} ({self.profile.name} dialect) "
-                "offers no oracle: the AgentGym protocol has none, only agentrm's test server "
+                "offers no oracle: the AgentGym protocol has none, only agentrm's maze server "
                 f"adds GET {self.profile.path('oracle')}"
             )
         self._raise_on_error(payload, "GET oracle")

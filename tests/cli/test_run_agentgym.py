@@ -19,7 +19,7 @@ import pytest
 import yaml
 from netutil import free_port
 
-from agentrm_ray.envs.agentgym.testserver import AgentGymTestServer
+from agentrm_ray.envs.agentgym.maze_server import MazeAgentGymServer
 
 TASKS_PER_FAMILY = 2
 WIDTH, EXPANSIONS, DEPTH = 2, 2, 3
@@ -49,7 +49,7 @@ def _config(tmp_path: Path, urls: dict[str, tuple[str, str]], tiny_model: str) -
     return path
 
 
-def _once_busy(server: AgentGymTestServer, action: Callable[[], None]) -> threading.Thread:
+def _once_busy(server: MazeAgentGymServer, action: Callable[[], None]) -> threading.Thread:
     """Run `action` in a thread as soon as the server has created its first env."""
     def wait_then_act() -> None:
         deadline = time.monotonic() + 300
@@ -62,7 +62,7 @@ def _once_busy(server: AgentGymTestServer, action: Callable[[], None]) -> thread
     return thread
 
 
-def _run(tmp_path: Path, servers: dict[str, AgentGymTestServer], tiny_model: str,
+def _run(tmp_path: Path, servers: dict[str, MazeAgentGymServer], tiny_model: str,
          *extra: str) -> list[dict]:
     """`agentrm-ray run` on a config declaring one family per server; must exit 0."""
     config = _config(tmp_path, {name: (s.dialect.name, s.url) for name, s in servers.items()},
@@ -80,9 +80,9 @@ def _run(tmp_path: Path, servers: dict[str, AgentGymTestServer], tiny_model: str
 def test_run_from_yaml_against_three_dialects_leaks_nothing(tmp_path: Path,
                                                             tiny_model: str) -> None:
     servers = {
-        "mz": AgentGymTestServer(server="maze", close_endpoint=False).start(),
-        "ba": AgentGymTestServer(server="babyai", create_delay_s=0.3).start(),
-        "tc": AgentGymTestServer(server="textcraft").start(),
+        "mz": MazeAgentGymServer(server="maze", close_endpoint=False).start(),
+        "ba": MazeAgentGymServer(server="babyai", create_delay_s=0.3).start(),
+        "tc": MazeAgentGymServer(server="textcraft").start(),
     }
     paused = threading.Event()
 
@@ -136,8 +136,8 @@ def test_a_server_killed_mid_run_fails_its_tasks_not_the_run(tmp_path: Path,
                                                              tiny_model: str) -> None:
     """Its tasks are reported as failed, naming the server; the other family's finish and
     leave nothing open; the run exits 0 because not every task failed."""
-    servers = {"mz": AgentGymTestServer(server="maze").start(),
-               "tc": AgentGymTestServer(server="textcraft").start()}
+    servers = {"mz": MazeAgentGymServer(server="maze").start(),
+               "tc": MazeAgentGymServer(server="textcraft").start()}
 
     _once_busy(servers["tc"], servers["tc"].stop)
     try:

@@ -1,4 +1,4 @@
-"""AgentGym client: against the maze test server on 127.0.0.1, and through fake transports
+"""AgentGym client: against the maze server on 127.0.0.1, and through fake transports
 (httpx.MockTransport) for the dialects this project cannot host (BabyAI, SciWorld, WebShop,
 TextCraft). The fakes answer in the shapes described in /work/shared/AGENTGYM_PROTOCOL.md."""
 
@@ -29,9 +29,9 @@ from agentrm_ray.envs.agentgym.errors import (
     AgentGymServerError,
 )
 from agentrm_ray.envs.agentgym.family import FAMILY, agentgym_tasks
+from agentrm_ray.envs.agentgym.maze_server import MazeAgentGymServer, acquire_shared_server
 from agentrm_ray.envs.agentgym.profiles import PROFILES, parse_listed_actions
 from agentrm_ray.envs.agentgym.remote import RemoteEnv
-from agentrm_ray.envs.agentgym.testserver import AgentGymTestServer, acquire_shared_server
 from agentrm_ray.envs.agentgym.transport import AgentGymHTTP, CallTimeouts
 from agentrm_ray.errors import AgentRMError
 
@@ -41,11 +41,11 @@ FAST_TIMEOUTS = CallTimeouts.uniform(60.0, **FAST_RETRY)
 
 @pytest.fixture(scope="module")
 def server():
-    with AgentGymTestServer() as srv:
+    with MazeAgentGymServer() as srv:
         yield srv
 
 
-def _env(server: AgentGymTestServer, **kwargs: Any) -> AgentGymEnv:
+def _env(server: MazeAgentGymServer, **kwargs: Any) -> AgentGymEnv:
     return AgentGymEnv(base_url=server.url, **{**FAST_RETRY, **kwargs})
 
 
@@ -64,7 +64,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-# ----------------------------------------------------------------------------- test server
+# ----------------------------------------------------------------------------- maze server
 def test_full_episode_with_oracle(server) -> None:
     env = _env(server)
     obs, info = env.reset(seed=0, options={"task_id": "maze-7"})
@@ -237,7 +237,7 @@ def test_self_hosted_server_stops_with_its_last_env_and_cli_serves() -> None:
     assert out.stdout.strip() == "refused", out.stderr
 
     cli = subprocess.Popen(
-        [sys.executable, "-m", "agentrm_ray.envs.agentgym.testserver", "--port", "0"],
+        [sys.executable, "-m", "agentrm_ray.envs.agentgym.maze_server", "--port", "0"],
         stdout=subprocess.PIPE, text=True,
     )
     try:

@@ -1,6 +1,6 @@
 """AgentGym families declared in a config, and the client's lifecycle against a live server.
 
-Everything here talks HTTP to agentrm's AgentGym test server on 127.0.0.1 in the dialect and
+Everything here talks HTTP to agentrm's AgentGym maze server on 127.0.0.1 in the dialect and
 fault mode a test needs (slow creates, no close endpoint, a pause).
 """
 
@@ -19,7 +19,7 @@ from agentrm_ray.envs.agentgym.declared import declare_agentgym_families, server
 from agentrm_ray.envs.agentgym.env import AgentGymEnv
 from agentrm_ray.envs.agentgym.errors import AgentGymConnectionError
 from agentrm_ray.envs.agentgym.lifecycle import idle_envs
-from agentrm_ray.envs.agentgym.testserver import AgentGymTestServer
+from agentrm_ray.envs.agentgym.maze_server import MazeAgentGymServer
 from agentrm_ray.envs.agentgym.transport import CallTimeouts, possibly_leaked_creates
 from agentrm_ray.search.stack import check_before_start
 from agentrm_ray.tasks import select_tasks
@@ -58,7 +58,7 @@ def test_bad_declarations_name_their_fields(tmp_path: Path) -> None:
 
 
 def test_a_declared_family_runs_like_a_bundled_one(tmp_path: Path) -> None:
-    with AgentGymTestServer(server="textcraft") as server:
+    with MazeAgentGymServer(server="textcraft") as server:
         cfg = _config(tmp_path, _declared(server.url, held_in=True))
         selected = check_before_start(cfg)  # declares, selects, and finds the server up
         assert [t.task_id for t in selected.tasks] == [f"tc-{i}" for i in range(4)]
@@ -89,7 +89,7 @@ def test_a_family_without_a_server_fails_before_any_work(tmp_path: Path) -> None
 
 # ----------------------------------------------------------------------------- lifecycle
 def test_a_timed_out_create_is_not_repeated_and_is_reported() -> None:
-    with AgentGymTestServer(server="textcraft", create_delay_s=0.6) as server:
+    with MazeAgentGymServer(server="textcraft", create_delay_s=0.6) as server:
         env = AgentGymEnv(base_url=server.url, server="textcraft",
                           timeouts=CallTimeouts(create_s=0.2, max_retries=3, backoff_s=0.01))
         with pytest.raises(AgentGymConnectionError, match="not retried"):
@@ -104,7 +104,7 @@ def test_a_timed_out_create_is_not_repeated_and_is_reported() -> None:
 
 
 def test_a_paused_server_fails_a_call_within_its_retry_budget() -> None:
-    with AgentGymTestServer() as server:
+    with MazeAgentGymServer() as server:
         env = AgentGymEnv(base_url=server.url, timeouts=CallTimeouts(
             reset_s=0.3, max_retries=10, backoff_s=0.05, budget_s=1.0))
         env.reset(options={"task_id": "maze-0"})
@@ -120,7 +120,7 @@ def test_a_paused_server_fails_a_call_within_its_retry_budget() -> None:
 
 
 def test_a_server_without_close_gets_its_envs_reset_not_recreated() -> None:
-    with AgentGymTestServer(close_endpoint=False) as server:
+    with MazeAgentGymServer(close_endpoint=False) as server:
         for game in range(5):
             env = AgentGymEnv(base_url=server.url)
             env.reset(options={"task_id": f"maze-{game}"})
@@ -136,7 +136,7 @@ def test_a_server_without_close_gets_its_envs_reset_not_recreated() -> None:
 
 
 def test_stepping_a_branch_reuses_its_server_env() -> None:
-    with AgentGymTestServer(server="babyai") as server:
+    with MazeAgentGymServer(server="babyai") as server:
         env = AgentGymEnv(base_url=server.url, server="babyai")
         env.reset(options={"task_id": "babyai-0"})
         for _ in range(3):
@@ -152,7 +152,7 @@ def test_stepping_a_branch_reuses_its_server_env() -> None:
 
 
 def test_a_killed_server_leaves_a_clear_error_and_no_hang() -> None:
-    server = AgentGymTestServer(server="textcraft").start()
+    server = MazeAgentGymServer(server="textcraft").start()
     env = AgentGymEnv(base_url=server.url, server="textcraft",
                       timeouts=CallTimeouts(step_s=1.0, max_retries=2, backoff_s=0.01))
     env.reset(options={"task_id": "textcraft-1"})
@@ -174,7 +174,7 @@ def test_env_workers_report_server_calls_with_forks_replays_included(tmp_path: P
 
     from agentrm_ray.actors.env.worker import EnvWorkerImpl
 
-    with AgentGymTestServer(server="textcraft") as server:
+    with MazeAgentGymServer(server="textcraft") as server:
         cfg = _config(tmp_path, _declared(server.url))
         worker = EnvWorkerImpl(agentgym=cfg.envs.agentgym)
 

@@ -1,4 +1,4 @@
-"""The AgentGym test server itself: each dialect and each fault mode, driven over real HTTP
+"""The AgentGym maze server itself: each dialect and each fault mode, driven over real HTTP
 with httpx on 127.0.0.1, so the integration tests that lean on it can trust what it plays."""
 
 from __future__ import annotations
@@ -13,23 +13,23 @@ from typing import Any
 import httpx
 import pytest
 
-from agentrm_ray.envs.agentgym import testserver
+from agentrm_ray.envs.agentgym import maze_server
+from agentrm_ray.envs.agentgym.maze_server import MazeAgentGymServer
 from agentrm_ray.envs.agentgym.profiles import parse_listed_actions
-from agentrm_ray.envs.agentgym.testserver import AgentGymTestServer
 from agentrm_ray.envs.maze.env import MazeEnv
 from agentrm_ray.envs.maze.family import maze_tasks
 
 MOVES = ["move up", "move down", "move left", "move right"]
-MakeServer = Callable[..., AgentGymTestServer]
+MakeServer = Callable[..., MazeAgentGymServer]
 
 
 @pytest.fixture
 def make_server() -> Iterator[MakeServer]:
     """Start servers on free ports; stop every one after the test, even a failed one."""
-    servers: list[AgentGymTestServer] = []
+    servers: list[MazeAgentGymServer] = []
 
-    def make(**kwargs: Any) -> AgentGymTestServer:
-        server = AgentGymTestServer(**kwargs).start()
+    def make(**kwargs: Any) -> MazeAgentGymServer:
+        server = MazeAgentGymServer(**kwargs).start()
         servers.append(server)
         return server
 
@@ -38,7 +38,7 @@ def make_server() -> Iterator[MakeServer]:
         server.stop()
 
 
-def _client(server: AgentGymTestServer, timeout: float = 5.0) -> httpx.Client:
+def _client(server: MazeAgentGymServer, timeout: float = 5.0) -> httpx.Client:
     """A client whose relative paths ("create") land under the dialect's prefix."""
     return httpx.Client(base_url=server.url + server.prefix, timeout=timeout)
 
@@ -168,7 +168,7 @@ def test_errors_look_like_agentgym_in_every_dialect(
 
 def test_unknown_dialect_is_refused() -> None:
     with pytest.raises(ValueError, match="babyai"):
-        AgentGymTestServer(server="wordle")
+        MazeAgentGymServer(server="wordle")
 
 
 # ----------------------------------------------------------------------------- fault modes
@@ -282,17 +282,17 @@ def test_cli_flags_reach_the_server(
 ) -> None:
     seen: dict[str, Any] = {}
 
-    def fake_serve(self: AgentGymTestServer) -> None:
+    def fake_serve(self: MazeAgentGymServer) -> None:
         endpoints = self._httpd.endpoints
         seen.update(dialect=self.dialect.name, routes=set(endpoints.routes),
                     delay=endpoints.create_delay_s)
         self._httpd.server_close()
 
-    monkeypatch.setattr(AgentGymTestServer, "serve_forever", fake_serve)
-    testserver.main(["--port", "0", "--server", "textcraft", "--no-close",
+    monkeypatch.setattr(MazeAgentGymServer, "serve_forever", fake_serve)
+    maze_server.main(["--port", "0", "--server", "textcraft", "--no-close",
                      "--create-delay", "0.5"])
     assert seen == {"dialect": "textcraft", "delay": 0.5,
                     "routes": {"create", "reset", "step", "observation", "oracle"}}
     line = capsys.readouterr().out
-    assert re.fullmatch(r"AgentGym test server \(textcraft\) listening on "
+    assert re.fullmatch(r"AgentGym maze server \(textcraft\) listening on "
                         r"http://127\.0\.0\.1:\d+/\n", line)
