@@ -73,6 +73,12 @@ def engine_arguments(s: BackendSettings) -> dict[str, Any]:
         "dtype": resolve_dtype(s.dtype),
         "max_model_len": s.max_model_len,
         "tensor_parallel_size": s.tensor_parallel_size,
+        # A replica is one Ray actor holding all its GPUs on one node (actors/placement.py
+        # checks per node), so a tensor-parallel engine's workers are its own processes, bound
+        # to the actor by the lifeline: vLLM's multiprocessing executor, never Ray workers that
+        # would need a placement group and outlive a killed replica. Pinned, not left to
+        # vLLM's guess (which looks for a Ray placement group first).
+        **({"distributed_executor_backend": "mp"} if s.tensor_parallel_size > 1 else {}),
         "enable_prefix_caching": True,
         # Seeded sampling (our determinism) cannot survive chunked prefill on CPU: vLLM
         # rewinds a partially-prefilled request's torch.Generator ("CPU Generator does not

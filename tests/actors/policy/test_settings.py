@@ -94,6 +94,21 @@ def test_a_gpu_engine_takes_its_replica_s_share_of_gpu_memory(
     assert engine_arguments(backend_settings(cfg.policy)).get("gpu_memory_utilization") == share
 
 
+@pytest.mark.parametrize(("overrides", "executor"), [
+    ([], None),  # one device: vLLM's in-process executor
+    (["policy.num_gpus_per_replica=2", "policy.tensor_parallel_size=2"], "mp"),
+])
+def test_a_tensor_parallel_engine_runs_its_workers_as_its_own_processes(
+    tiny_model: str, overrides: list[str], executor: str | None
+) -> None:
+    from agentrm_ray.actors.policy.backends.vllm_backend import engine_arguments
+
+    cfg = load_config(overrides=[f"policy.model={tiny_model}", "policy.backend=vllm",
+                                 *overrides])
+    arguments = engine_arguments(backend_settings(cfg.policy))
+    assert arguments.get("distributed_executor_backend") == executor
+
+
 def test_an_rm_engine_takes_the_rm_replica_s_share(tiny_model: str, tiny_value_model: str
                                                    ) -> None:
     from agentrm_ray.actors.reward.methods.value_vllm import value_engine_arguments
