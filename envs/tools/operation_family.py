@@ -91,7 +91,7 @@ def operation_tasks() -> list[TaskSpec]:
 
 FAMILY = FamilySpec(
     name="tool_operation",
-    env_id="agentrm/ToolOperation-v0",
+    env_id="agentrm/ToolOperationSim-v0",
     entry_point="agentrm_ray.envs.tools.operation_env:ToolOperationEnv",
     description="Reach a goal state of a todo list and spreadsheets through typed tools.",
     held_in=False,

@@ -82,7 +82,7 @@ def query_tasks() -> list[TaskSpec]:
 
 FAMILY = FamilySpec(
     name="tool_query",
-    env_id="agentrm/ToolQuery-v0",
+    env_id="agentrm/ToolQuerySim-v0",
     entry_point="agentrm_ray.envs.tools.query_env:ToolQueryEnv",
     description="Answer questions over a seeded academic graph with AgentBoard-style tools.",
     held_in=False,

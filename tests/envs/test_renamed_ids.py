@@ -14,11 +14,15 @@ def test_the_re_creations_are_registered_under_names_that_say_so() -> None:
     ids = {s.spec.name: s.spec.env_id for s in family_statuses()}
     assert ids["alfworld"] == "agentrm/ALFWorldSim-v0"
     assert ids["webshop"] == "agentrm/WebShopSim-v0"
+    assert ids["tool_query"] == "agentrm/ToolQuerySim-v0"
+    assert ids["tool_operation"] == "agentrm/ToolOperationSim-v0"
     assert not set(RENAMED_ENV_IDS) & set(ids.values())
 
 
 @pytest.mark.parametrize(("old", "family"), [("agentrm/ALFWorld-v0", "alfworld"),
-                                             ("agentrm/WebShop-v0", "webshop")])
+                                             ("agentrm/WebShop-v0", "webshop"),
+                                             ("agentrm/ToolQuery-v0", "tool_query"),
+                                             ("agentrm/ToolOperation-v0", "tool_operation")])
 def test_an_old_id_still_resolves_with_a_warning_naming_the_new_one(old: str,
                                                                     family: str) -> None:
     with pytest.warns(FutureWarning, match=RENAMED_ENV_IDS[old]):

@@ -296,7 +296,7 @@ def test_query_wrong_answer_ends_the_episode_unsuccessfully() -> None:
     assert terminated and reward == 0.0 and not info["success"] and "wrong" in obs
 
 
-@pytest.mark.parametrize("env_id", ["agentrm/ToolQuery-v0", "agentrm/ToolOperation-v0"])
+@pytest.mark.parametrize("env_id", ["agentrm/ToolQuerySim-v0", "agentrm/ToolOperationSim-v0"])
 def test_invalid_calls_are_observations(env_id: str) -> None:
     env = make_env(env_id)
     task = env.task_catalogue()[0]
@@ -309,7 +309,7 @@ def test_invalid_calls_are_observations(env_id: str) -> None:
         assert reward == 0.0 and "Valid tools are" in obs
 
 
-@pytest.mark.parametrize("env_id", ["agentrm/ToolQuery-v0", "agentrm/ToolOperation-v0"])
+@pytest.mark.parametrize("env_id", ["agentrm/ToolQuerySim-v0", "agentrm/ToolOperationSim-v0"])
 def test_oracle_recovers_after_random_actions(env_id: str) -> None:
     rng = random.Random(7)
     env = make_env(env_id)
