@@ -22,8 +22,8 @@ def test_demos_are_reused_only_for_the_config_they_were_made_for(tmp_path: Path)
     assert (target / "manifest.json").is_file()
     assert make_demos(cfg, layout, said.append) == target and said[-1].startswith("  cached")
     other_suite = cfg.model_copy(update={"tasks": cfg.tasks.model_copy(
-        update={"suite": "quickstart"})})
-    with pytest.raises(OutputDirError, match="another config .*suite tiny there, quickstart here"):
+        update={"suite": "fidelity"})})
+    with pytest.raises(OutputDirError, match="another config .*suite tiny there, fidelity here"):
         make_demos(other_suite, layout, said.append)
     more = cfg.model_copy(update={"quickstart": cfg.quickstart.model_copy(
         update={"demos_per_family": 2})})
