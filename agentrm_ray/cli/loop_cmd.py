@@ -24,7 +24,7 @@ def collect(
         "--output", "-o", help="Run directory (overrides output.dir).", show_default=False)
     ] = None,
     tasks_per_family: Annotated[int | None, typer.Option(
-        help="Train tasks per held-in family (default: tasks.limit_per_family, else the "
+        help="Tasks per held-in family (default: tasks.limit_per_family, else the "
         "suite's count).", show_default=False)] = None,
     address: Annotated[str | None, typer.Option(
         help="Ray cluster to join (overrides ray.address; RAY_ADDRESS also works).",
@@ -32,7 +32,11 @@ def collect(
     force: Annotated[bool, typer.Option(
         "--force", help="Use an output directory that holds another config's run.")] = False,
 ) -> None:
-    """Build MCTS trees with the policy on the held-in families' train split, for `label`.
+    """Build MCTS trees with the policy on the held-in families' tasks, for `label`.
+
+    The tasks come from the splits in quickstart.collect_splits: train by default, dev
+    (`--set 'quickstart.collect_splits=[dev]'`) for tasks an SFT policy was not trained on,
+    whose trees hold both successful and failing branches; never test.
 
     Same run directory as `agentrm-ray run` (results.jsonl, each record with its tree's nodes,
     value estimates and visit counts), and resumable the same way: rerun to continue. Tree
@@ -46,7 +50,8 @@ def collect(
                              output_dir=output,
                              tasks_per_family=tasks_per_family)
     families = ", ".join(cfg.tasks.families or [])
-    search_suite(cfg, force, "collect (mcts)", f"held-in train task(s) ({families})")
+    search_suite(cfg, force, "collect (mcts)",
+                 f"held-in {'+'.join(cfg.tasks.splits)} task(s) ({families})")
     stdout.print(f"next: agentrm-ray label --run {cfg.output.dir}")
 
 

@@ -639,7 +639,15 @@ class QuickstartConfig(_Section):
     sft_epochs: float = Field(2.0, gt=0, description="Policy SFT passes over the demos.")
     sft_learning_rate: float = Field(1e-4, gt=0, description="Policy SFT peak learning rate.")
     collect_tasks_per_family: int = Field(
-        4, ge=1, description="Held-in train tasks per family that MCTS trees are built on."
+        4, ge=1, description="Held-in tasks per family (of collect_splits) that MCTS trees are "
+        "built on."
+    )
+    collect_splits: list[Literal["train", "dev"]] = Field(
+        default_factory=lambda: ["train"], min_length=1,
+        description="Splits whose held-in tasks MCTS trees are built on. `train` is where the "
+        "policy's SFT demos come from, so its rollouts there replay what it memorised; `dev` "
+        "tasks are unseen by the policy, so their trees show where its rollouts succeed and "
+        "fail (docs/fidelity.md, run 4). Never the test split.",
     )
     rm_epochs: float = Field(2.0, gt=0, description="Explicit / implicit RM passes over the data.")
     rm_learning_rate: float = Field(5e-5, gt=0, description="Explicit RM peak learning rate.")

@@ -309,6 +309,24 @@ def _merge_trajectory(stats: LabelStats) -> Merge:
     return merge
 
 
+CONTRAST_SPAN = 0.5  # values this far apart in one task: one state leads to success, one not
+
+
+def contrasting_tasks(rows: list[dict[str, Any]], span: float = CONTRAST_SPAN) -> int:
+    """Tasks whose labelled states' values differ by at least `span`.
+
+    Best-of-N ranks candidates of one task against each other, so what an explicit RM must
+    learn is the difference between states of the same task. A task whose states all carry
+    the same value (the policy solves it down every branch, or fails down every one) teaches
+    only which tasks are easy: with few contrasting tasks the RM learns task (and family)
+    difficulty instead of state quality (docs/fidelity.md, "Which link failed").
+    """
+    values: dict[str, list[float]] = {}
+    for row in rows:
+        values.setdefault(row["task_key"], []).append(float(row["value"]))
+    return sum(1 for v in values.values() if max(v) - min(v) >= span)
+
+
 def label_growth(results: list[SearchResult], options: LabelOptions,
                  instruction_for: InstructionFor = default_instruction,
                  fractions: tuple[float, ...] = (0.25, 0.5, 1.0)) -> list[dict[str, int]]:
@@ -321,9 +339,11 @@ def label_growth(results: list[SearchResult], options: LabelOptions,
     for k in sorted({max(1, round(f * len(results))) for f in fractions}):
         sets = label_results(results[:k], options, instruction_for)
         implicit = sets.implicit["train"] + sets.implicit["val"]
+        explicit = sets.explicit["train"] + sets.explicit["val"]
         rows.append({
             "tasks": k, "trees": sets.stats.trees,
-            "explicit": len(sets.explicit["train"]) + len(sets.explicit["val"]),
+            "explicit": len(explicit),
+            "contrasting_tasks": contrasting_tasks(explicit),
             "implicit": len(implicit),
             "implicit_positive": sum(1 for r in implicit if r["label"] >= 1.0),
         })

@@ -1,6 +1,6 @@
 """The stages of the AgentRM loop, each cached in its own folder under the quickstart root.
 
-    demos -> policy SFT -> collect (MCTS on held-in train tasks) -> label -> train explicit
+    demos -> policy SFT -> collect (MCTS on held-in train or dev tasks) -> label -> train explicit
     (and implicit) RM -> RM value check (explicit RM vs MCTS values of held-out trees) ->
     evaluate every table column on the held-in and held-out test tasks -> scaling report
     (Best-of-N curves re-ranked from the shared samples, RM quality)
@@ -87,10 +87,11 @@ def held_in_families(cfg: RootConfig) -> list[str]:
 def collect_config(cfg: RootConfig, policy_model: str | None = None,
                    output_dir: str | Path | None = None,
                    tasks_per_family: int | None = None) -> RootConfig:
-    """MCTS on the held-in families' train split: the trees the RMs learn from.
+    """MCTS on the held-in families' `quickstart.collect_splits`: the trees the RMs learn from.
 
     Only held-in families are searched, so held-out families stay unseen by the RM (the
-    paper's generalisation split); only the train split, so no test task leaks into training.
+    paper's generalisation split); never the test split (the config refuses it), so no test
+    task leaks into training.
     """
     families = held_in_families(cfg)
     if not families:
@@ -98,7 +99,7 @@ def collect_config(cfg: RootConfig, policy_model: str | None = None,
 
         raise ConfigError([ConfigProblem(
             "tasks.suite", "no held-in family in the suite: MCTS trees are collected on the "
-            "held-in families' train split")])
+            "held-in families' tasks only")])
     from agentrm_ray.config.models import RewardConfig, RewardMethod
 
     return cfg.model_copy(update={
@@ -109,7 +110,7 @@ def collect_config(cfg: RootConfig, policy_model: str | None = None,
         "reward": RewardConfig(method=RewardMethod.none),
         "search": cfg.search.model_copy(update={"strategy": SearchStrategy.mcts}),
         "tasks": cfg.tasks.model_copy(update={
-            "families": families, "splits": ["train"],
+            "families": families, "splits": list(cfg.quickstart.collect_splits),
             "limit_per_family": tasks_per_family or cfg.tasks.limit_per_family}),
         "output": cfg.output.model_copy(
             update={"dir": str(output_dir)} if output_dir else {}),
@@ -238,7 +239,7 @@ def label_stage(layout: LoopLayout, say: Say) -> dict[str, Any]:
     resume is then labelled in full, and unchanged data keeps its fingerprint (training stays
     cached).
     """
-    from agentrm_ray.data.labelling import label_run
+    from agentrm_ray.data.labelling import CONTRAST_SPAN, label_run
 
     report = label_run(layout.collect, layout.data)
     for kind, manifest in report.manifests.items():
@@ -246,7 +247,8 @@ def label_stage(layout: LoopLayout, say: Say) -> dict[str, Any]:
     for kind, why in report.skipped.items():
         say(f"  {kind}: skipped — {why}")
     say("  labels by searched tasks: " + "; ".join(
-        f"{g['tasks']} -> {g['explicit']} states, {g['implicit']} trajectories "
+        f"{g['tasks']} -> {g['explicit']} states ({g['contrasting_tasks']} tasks whose state "
+        f"values differ by >= {CONTRAST_SPAN}), {g['implicit']} trajectories "
         f"({g['implicit_positive']} successful)" for g in report.growth))
     return {**{kind: m["counts"] for kind, m in report.manifests.items()},
             "growth": report.growth}
@@ -281,6 +283,20 @@ def largest_node_cpus() -> int:
     return max(1, int(max(cpus, default=1)))
 
 
+async def rerank_run(run_cfg: RootConfig, store: Any, sampled: list, say: Say,
+                     observer: RunObserver | None = None) -> list:
+    """Score another column's finished candidates with run_cfg's scorer into `store`.
+
+    The scorer's replica runs alone (no policy engine), so it is given every core of the
+    largest node.
+    """
+    from agentrm_ray.search.runs import rescore_run
+    from agentrm_ray.search.stack import started_scorer
+
+    async with started_scorer(run_cfg, threads=largest_node_cpus()) as scorer:
+        return await rescore_run(run_cfg, scorer, store, sampled, observer, warn=say)
+
+
 @dataclass
 class EvalRuns:
     runs: dict[LoopColumn, Path]  # each column's run directory
@@ -300,8 +316,8 @@ async def eval_stage(cfg: RootConfig, layout: LoopLayout, models: LoopModels,
     core of its node.
     """
     from agentrm_ray.data.summary import write_run_summary
-    from agentrm_ray.search.runs import rescore_run, search_run
-    from agentrm_ray.search.stack import SearchStack, started_scorer
+    from agentrm_ray.search.runs import search_run
+    from agentrm_ray.search.stack import SearchStack
     from agentrm_ray.tasks import select_tasks
 
     base = eval_tasks_config(cfg)
@@ -340,10 +356,8 @@ async def eval_stage(cfg: RootConfig, layout: LoopLayout, models: LoopModels,
             raise RuntimeError(f"{source.value} has not searched every task; rerun")
     for column in reranking:
         say(f"  {column.value}: re-ranking the candidates of {source.value}")
-        run_cfg = configs[column]
-        async with started_scorer(run_cfg, threads=largest_node_cpus()) as scorer:
-            results = await rescore_run(run_cfg, scorer, stores[column], sampled,
-                                        observers() if observers else None, warn=say)
+        results = await rerank_run(configs[column], stores[column], sampled, say,
+                                   observers() if observers else None)
         summaries[column] = write_run_summary(stores[column], results, selected.held_in,
                                               column.value).summary
     return EvalRuns(runs={c: Path(configs[c].output.dir) for c in columns},

@@ -187,12 +187,28 @@ def test_label_growth_counts_the_sets_of_each_prefix_of_the_run() -> None:
 
     results = [tree_result(f"t{i}", seed=i) for i in range(4)]
     growth = label_growth(results, LabelOptions(val_fraction=0.0), instruction_for)
-    # each tree: 3 states visited >= 2 times, 2 distinct trajectories of which 1 succeeded
+    # each tree: 3 states visited >= 2 times (values 0.5, 0.8, 1.0: a span of 0.5, so the
+    # task contrasts), 2 distinct trajectories of which 1 succeeded
     assert growth == [
-        {"tasks": 1, "trees": 1, "explicit": 3, "implicit": 2, "implicit_positive": 1},
-        {"tasks": 2, "trees": 2, "explicit": 6, "implicit": 4, "implicit_positive": 2},
-        {"tasks": 4, "trees": 4, "explicit": 12, "implicit": 8, "implicit_positive": 4},
+        {"tasks": 1, "trees": 1, "explicit": 3, "contrasting_tasks": 1, "implicit": 2,
+         "implicit_positive": 1},
+        {"tasks": 2, "trees": 2, "explicit": 6, "contrasting_tasks": 2, "implicit": 4,
+         "implicit_positive": 2},
+        {"tasks": 4, "trees": 4, "explicit": 12, "contrasting_tasks": 4, "implicit": 8,
+         "implicit_positive": 4},
     ]
+
+
+def test_contrasting_tasks_counts_tasks_whose_state_values_differ_by_half() -> None:
+    from agentrm_ray.data.labelling import contrasting_tasks
+
+    rows = [{"task_key": "flat", "value": 1.0}, {"task_key": "flat", "value": 0.75},
+            {"task_key": "near", "value": 0.3}, {"task_key": "near", "value": 0.79},
+            {"task_key": "split", "value": 0.0}, {"task_key": "split", "value": 0.2},
+            {"task_key": "split", "value": 0.5}, {"task_key": "alone", "value": 0.0}]
+    assert contrasting_tasks(rows) == 1  # only "split": 0.5 - 0.0
+    assert contrasting_tasks(rows, span=0.25) == 3  # "near" (0.49) and "flat" (0.25) too
+    assert contrasting_tasks([]) == 0
 
 
 def test_validation_holds_solved_and_unsolved_tasks() -> None:

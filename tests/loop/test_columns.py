@@ -99,3 +99,13 @@ def test_rm_settings_do_not_orphan_collected_trees() -> None:
     a = collect_config(load_config("quickstart"))
     b = collect_config(load_config("quickstart", ["reward.max_length=512", "reward.beta=0.1"]))
     assert config_hash(a) == config_hash(b)
+
+
+def test_collect_can_search_dev_tasks_the_policy_was_not_trained_on() -> None:
+    cfg = collect_config(load_config("quickstart", ["quickstart.collect_splits=[dev]"]))
+    assert cfg.tasks.splits == ["dev"]
+
+
+def test_collect_refuses_the_test_split() -> None:
+    with pytest.raises(ConfigError, match="quickstart.collect_splits"):
+        load_config("quickstart", ["quickstart.collect_splits=[test]"])
