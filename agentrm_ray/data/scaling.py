@@ -13,7 +13,8 @@ point of every curve is paired with every other on the same samples.
 * The 95% interval is a bootstrap over tasks and subsets: each replicate resamples the tasks
   with replacement and draws one N-subset per resampled task.
 
-Scorers are named columns of per-candidate scores; "oracle" and "random" need no scores. A
+Scorers are named columns of per-candidate scores; "oracle" and "random" need no scores,
+"ended" is the 0/1 column of whether each candidate's episode was ended by the env. A
 task whose sampling failed has no candidates: it is left out and counted as failed, never
 averaged in as a zero.
 """
@@ -28,6 +29,10 @@ import numpy as np
 
 ORACLE = "oracle"  # pick the candidate with the best outcome: pass@N, the upper bound
 RANDOM = "random"  # pick uniformly: the floor any scorer must beat
+# Pick an episode the env ended (terminated) within the step budget, reading nothing else: a
+# no-model baseline. Where an env ends episodes only on success (or prints its verdict in the
+# last observation), it equals pass@N, and an RM that matches it may only be reading the end.
+ENDED = "ended"
 METRICS = ("success", "progress")
 DEFAULT_NS = (1, 2, 4, 8, 16)
 

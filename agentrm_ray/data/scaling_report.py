@@ -19,14 +19,15 @@ import numpy as np
 
 from agentrm_ray.data import scaling
 from agentrm_ray.data.rm_quality import pairwise_accuracy, recovered_share
-from agentrm_ray.data.scaling import ORACLE, RANDOM, TaskCandidates
+from agentrm_ray.data.scaling import ENDED, ORACLE, RANDOM, TaskCandidates
 from agentrm_ray.durable import atomic_write_text
 from agentrm_ray.errors import AgentRMError
 from agentrm_ray.types import SearchResult
 
 GROUPS = ("held-in", "held-out")
 SCORER_LABELS = {"value": "explicit RM", "implicit": "implicit RM", "judge": "LLM judge",
-                 ORACLE: "oracle pick (pass@N)", RANDOM: "random pick"}
+                 ORACLE: "oracle pick (pass@N)", RANDOM: "random pick",
+                 ENDED: "ended-episode pick"}
 
 
 class ScalingInputError(AgentRMError):
@@ -91,6 +92,7 @@ def candidates_of(sampling: list[RunResults]
                     [np.nan if c.score is None or not np.isfinite(c.score) else c.score
                      for c in mine], dtype=float)
         outcomes = [c.trajectory.outcome for c in sampled.candidates]
+        scores[ENDED] = np.array([float(bool(o and o.terminated)) for o in outcomes])
         family = family_of(sampled)
         tasks.append(TaskCandidates(
             key=key, family=family, group=group_of(family),
@@ -132,7 +134,7 @@ def build_report(runs: list[RunResults], ns: tuple[int, ...] = scaling.DEFAULT_N
     tasks, failed = candidates_of(sampling)
     ns = tuple(sorted({n for n in ns if n <= n_max} | {n_max}))  # the last point is N_max
     scorers = [*dict.fromkeys(r.reward for r in sampling if r.reward != ORACLE),
-               ORACLE, RANDOM]
+               ORACLE, RANDOM, ENDED]
     report: dict[str, Any] = {
         "n_max": n_max, "ns": list(ns), "replicates": replicates, "seed": seed,
         "scorers": {s: SCORER_LABELS.get(s, s) for s in scorers},
@@ -247,7 +249,7 @@ def plot_report(report: dict[str, Any], out: str | Path) -> None:
                 for scorer, label in report["scorers"].items():
                     points = data["curves"][scorer][metric]
                     xs = [p[x_key] for p in points]
-                    style = {ORACLE: ":", RANDOM: "--"}.get(scorer, "-")
+                    style = {ORACLE: ":", RANDOM: "--", ENDED: "-."}.get(scorer, "-")
                     ax.plot(xs, [100 * p["mean"] for p in points], style, marker="o",
                             label=label)
                     ax.fill_between(xs, [100 * p["low"] for p in points],

@@ -14,6 +14,7 @@ from agentrm_ray.types import Candidate, Outcome, SearchResult, Step, Task, Traj
 
 # Two held-in tasks (webshop) and one held-out (maze), 4 candidates each; in every task only
 # candidate 1 succeeds. The "value" RM always likes candidate 1 best, "implicit" candidate 0.
+# Every webshop episode ends (buying ends it); a maze episode ends only when it succeeds.
 TASKS = [Task(env_id="agentrm/WebShopSim-v0", task_id=f"w{i}") for i in range(2)] + [
     Task(env_id="agentrm/Maze-v0", task_id="m0")]
 
@@ -21,7 +22,7 @@ TASKS = [Task(env_id="agentrm/WebShopSim-v0", task_id=f"w{i}") for i in range(2)
 def _trajectory(task: Task, i: int, success: bool) -> Trajectory:
     return Trajectory(task=task, steps=[Step(action=f"act {i}")],
                       outcome=Outcome(success=success, progress=1.0 if success else 0.25,
-                                      terminated=True))
+                                      terminated=success or task.task_id.startswith("w")))
 
 
 def _run(root: Path, strategy: str, method: str, results: list[SearchResult]) -> Path:
@@ -90,11 +91,20 @@ def test_report_holds_curves_quality_and_the_paired_comparison(tmp_path: Path) -
                                          "unscored": 0.0}
     assert maze["implicit"]["pairwise"]["accuracy"] == pytest.approx(1 / 3)
     assert maze["implicit"]["recovered_share_at_n_max"] == pytest.approx(-1 / 3)
-    assert set(maze) == {"value", "implicit"}  # oracle and random are not RMs
+    assert set(maze) == {"value", "implicit", "ended"}  # oracle and random rank nothing
+    # the ended-episode pick reads only whether the env ended an episode: where only successes
+    # end (maze) it is pass@N; where every episode ends (webshop) it keeps the earliest of
+    # the subset, here always the failing candidate 0 at N = 4
+    assert report["families"]["maze"]["best_of_4"]["ended"] == 1.0
+    assert maze["ended"]["recovered_share_at_n_max"] == pytest.approx(1.0)
+    assert report["families"]["webshop"]["best_of_4"]["ended"] == 0.0
+    held_out = report["groups"]["held-out"]["curves"]
+    assert [p["mean"] for p in held_out["ended"]["success"]] == pytest.approx(
+        [p["mean"] for p in held_out["oracle"]["success"]])
     assert json.loads((tmp_path / "out" / "scaling.json").read_text())["n_max"] == 4
     table = (tmp_path / "out" / "scaling.md").read_text()
     assert "| held-in | 2 | 50% [0, 100] |" in table
-    assert "| webshop | held-in | 2 (0) | 50% | 100% | 0% | 100% | 25% |" in table
+    assert "| webshop | held-in | 2 (0) | 50% | 100% | 0% | 100% | 25% | 0% |" in table
     assert "| maze | implicit RM | 0.33 (3) | -0.33 |" in table
     assert (tmp_path / "out" / "scaling.png").stat().st_size > 20_000
 
@@ -132,11 +142,13 @@ def test_a_scorer_that_left_candidates_unscored_says_how_many(tmp_path: Path) ->
     assert "| held-in | explicit RM | 1.00 (6) |" in table  # scored every candidate
 
 
-def test_without_an_rm_the_report_has_no_rm_quality_table(tmp_path: Path) -> None:
-    """Pass@N and random pick alone (a sampling run before any RM re-ranked it): no empty
-    RM-quality table under the headline."""
+def test_without_an_rm_the_quality_table_holds_only_the_ended_episode_pick(
+        tmp_path: Path) -> None:
+    """Pass@N, random and ended-episode pick alone (a sampling run before any RM re-ranked
+    it): the quality table compares no RM, only the no-model baseline."""
     runs = _runs(tmp_path)
     report = write_scaling_report([runs[2], runs[3]], tmp_path / "out", replicates=50)
-    assert set(report["scorers"]) == {"oracle", "random"}
+    assert set(report["scorers"]) == {"oracle", "random", "ended"}
     table = (tmp_path / "out" / "scaling.md").read_text()
-    assert "pairwise acc." not in table and "| maze | held-out |" in table
+    assert "| maze | ended-episode pick | 1.00 (3) | 1.00 |" in table
+    assert "explicit RM" not in table and "| maze | held-out |" in table

@@ -97,7 +97,7 @@ def test_quickstart_runs_every_stage_then_reruns_from_cache(tmp_path: Path,
     # The scaling report re-ranked the shared samples: N = 1..2, every scorer, both groups.
     scaling = json.loads((out / "scaling.json").read_text())
     assert scaling["n_max"] == 2 and scaling["ns"] == [1, 2]
-    assert set(scaling["scorers"]) == {"value", "implicit", "judge", "oracle", "random"}
+    assert set(scaling["scorers"]) == {"value", "implicit", "judge", "oracle", "random", "ended"}
     assert set(scaling["groups"]) == {"held-in", "held-out"}
     assert saved["scaling"]["n_max"] == 2 and (out / "scaling.png").is_file()
 
