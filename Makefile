@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 CLI := $(VENV)/bin/agentrm-ray
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= --durations=30  # the slowest tests, to keep CI inside its time budget
 
 .PHONY: setup demo test test-fast lint format bench-envs clean
 

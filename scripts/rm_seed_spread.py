@@ -6,7 +6,10 @@ only the seed: it trains the explicit RM again on the root's own labelled states
 seed given, re-ranks the root's Best-of-N samples with it (no sampling), and prints every
 seed's scaling report. Everything is cached under <root>/seeds/seed-<s>/ and resumes.
 
-    .venv/bin/python scripts/rm_seed_spread.py -c fidelity --root runs/fidelity --seeds 1 2
+    .venv/bin/python scripts/rm_seed_spread.py -c fidelity --root runs/fidelity --seeds 1 2 \
+        --ensemble
+
+`--ensemble` also ranks by the mean of every fit's score (the root's and each seed's).
 
 Then `agentrm-ray report --scaling OUT <root>/runs/eval/best_of_n_oracle
 <root>/seeds/seed-<s>/best_of_n <root>/runs/eval/greedy` draws one seed's curves.
@@ -29,12 +32,12 @@ from agentrm_ray.runtime import ray_session
 async def _rerank(cfg: RootConfig, layout: stages.LoopLayout, models: LoopModels,
                   out: Path) -> None:
     """The seed's RM ranks the samples of the root's oracle column into out/best_of_n."""
-    from agentrm_ray.search.runs import rescore_run
-    from agentrm_ray.search.stack import started_scorer
+    from agentrm_ray.data.summary import write_run_summary
     from agentrm_ray.tasks import select_tasks
 
     base = stages.eval_tasks_config(cfg)
-    tasks = select_tasks(base.tasks).tasks
+    selected = select_tasks(base.tasks)
+    tasks = selected.tasks
     source, _ = stages.open_run(
         column_config(base, LoopColumn.best_of_n_oracle, models, layout.evals), tasks)
     sampled = stages.results_of_every(source, tasks, failed_count=True)
@@ -43,11 +46,50 @@ async def _rerank(cfg: RootConfig, layout: stages.LoopLayout, models: LoopModels
                          "task; finish the quickstart first")
     run_cfg = column_config(base, LoopColumn.best_of_n, models, out)
     store, done = stages.open_run(run_cfg, tasks)
-    if done is not None:
+    if done is None:
+        done = await stages.rerank_run(run_cfg, store, sampled, print)
+    else:
         print(f"  cached: {run_cfg.output.dir}")
-        return
-    async with started_scorer(run_cfg, threads=stages.largest_node_cpus()) as scorer:
-        await rescore_run(run_cfg, scorer, store, sampled, warn=print)
+    # the summary makes it a finished run for `agentrm-ray report --scaling`
+    write_run_summary(store, done, selected.held_in, f"best_of_n, {out.name}")
+
+
+def _ensemble(members: list[Path], out: Path) -> None:
+    """Each candidate scored by the mean of the members' scores (unscored by any: unscored).
+
+    The members re-ranked the same samples, so no model runs: their stored scores are
+    averaged per candidate and the best re-picked, into a run directory the scaling report
+    reads like any other (its config is the first member's).
+    """
+    from statistics import fmean
+
+    from agentrm_ray.data.results import RunStore, read_manifest
+    from agentrm_ray.data.summary import write_run_summary
+    from agentrm_ray.search.ranking import rank_key
+    from agentrm_ray.tasks import select_tasks
+
+    runs = [{r.task.key: r for r in RunStore(m, read_manifest(m).config_hash).load_results()}
+            for m in members]
+    store = RunStore.open(out, read_manifest(members[0]).config, force=True)
+    done = {r.task.key for r in store.load_results()}
+    for key, first in runs[0].items():
+        if key in done or first.failed:
+            continue
+        others = [run[key] for run in runs[1:]]
+        candidates = []
+        for i, candidate in enumerate(first.candidates):
+            scores = [candidate.score, *(o.candidates[i].score for o in others)]
+            if any(o.candidates[i].trajectory != candidate.trajectory for o in others):
+                raise SystemExit(f"{key}: the members ranked different samples")
+            mean = None if any(x is None for x in scores) else fmean(scores)
+            candidates.append(candidate.model_copy(update={
+                "score": mean, "step_scores": [] if mean is None else [mean]}))
+        best = max(candidates, key=lambda c: rank_key(c.score))
+        store.append(first.model_copy(update={"candidates": candidates,
+                                              "best": best.trajectory}))
+    config = read_manifest(members[0]).config
+    write_run_summary(store, store.load_results(), select_tasks(config.tasks).held_in,
+                      "best_of_n, ensemble")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -55,6 +97,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-c", "--config", default="fidelity")
     parser.add_argument("--root", type=Path, required=True, help="a finished quickstart root")
     parser.add_argument("--seeds", type=int, nargs="+", required=True)
+    parser.add_argument("--ensemble", action="store_true",
+                        help="also rank by the mean score of the root's RM and every seed's "
+                        "(into <root>/seeds/ensemble)")
     args = parser.parse_args(argv)
 
     cfg = load_config(args.config, updates={"output.dir": str(args.root)})
@@ -83,6 +128,16 @@ def main(argv: list[str] | None = None) -> None:
                 [layout.evals / LoopColumn.best_of_n_oracle.value,
                  out / LoopColumn.best_of_n.value, layout.evals / LoopColumn.greedy.value],
                 out / "scaling")
+    if args.ensemble:
+        out = args.root / "seeds" / "ensemble"
+        _ensemble([layout.evals / LoopColumn.best_of_n.value,
+                   *(args.root / "seeds" / f"seed-{s}" / LoopColumn.best_of_n.value
+                     for s in args.seeds)], out / LoopColumn.best_of_n.value)
+        reports[f"ensemble of {cfg.seed}, {', '.join(map(str, args.seeds))}"] = (
+            write_scaling_report(
+                [layout.evals / LoopColumn.best_of_n_oracle.value,
+                 out / LoopColumn.best_of_n.value, layout.evals / LoopColumn.greedy.value],
+                out / "scaling"))
     for seed, report in reports.items():
         print(f"\n## seed {seed}\n\n{markdown_report(report)}")
 

@@ -27,8 +27,6 @@ class PoolScorer:
     def __init__(self, pool: RewardPool, instruction_for: Callable[[Task], str]) -> None:
         self.pool = pool
         self.instruction_for = instruction_for
-        self.scored = 0
-        self.unscored = 0
         self._warned_tasks: set[str] = set()
 
     async def score(self, states: list[SearchState]) -> list[float | None]:
@@ -41,8 +39,6 @@ class PoolScorer:
         ]
         results = await self.pool.score(rm_states, affinity_key=task_key)
         errors = [r.error or "no score and no reason" for r in results if r.score is None]
-        self.scored += len(results) - len(errors)
-        self.unscored += len(errors)
         if errors and task_key not in self._warned_tasks:
             # An unscored state ranks below every scored one: a scorer that cannot read most
             # states quietly becomes "pick the first candidate". Once per task says so, and why.
