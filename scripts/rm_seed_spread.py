@@ -68,9 +68,11 @@ def _ensemble(members: list[Path], out: Path) -> None:
     from agentrm_ray.search.ranking import rank_key
     from agentrm_ray.tasks import select_tasks
 
-    runs = [{r.task.key: r for r in RunStore(m, read_manifest(m).config_hash).load_results()}
-            for m in members]
-    store = RunStore.open(out, read_manifest(members[0]).config, force=True)
+    manifests = [read_manifest(m) for m in members]
+    runs = [{r.task.key: r for r in RunStore(m.root, m.config_hash).load_results()}
+            for m in manifests]
+    config = manifests[0].config
+    store = RunStore.open(out, config)
     done = {r.task.key for r in store.load_results()}
     for key, first in runs[0].items():
         if key in done or first.failed:
@@ -87,9 +89,14 @@ def _ensemble(members: list[Path], out: Path) -> None:
         best = max(candidates, key=lambda c: rank_key(c.score))
         store.append(first.model_copy(update={"candidates": candidates,
                                               "best": best.trajectory}))
-    config = read_manifest(members[0]).config
     write_run_summary(store, store.load_results(), select_tasks(config.tasks).held_in,
-                      "best_of_n, ensemble")
+                      f"best_of_n, {out.parent.name}")
+
+
+def _report(layout: stages.LoopLayout, reranked: Path, out: Path) -> dict:
+    """A re-ranked run's scaling report against the root's own pass@N and greedy."""
+    return write_scaling_report([layout.evals / LoopColumn.best_of_n_oracle.value, reranked,
+                                 layout.evals / LoopColumn.greedy.value], out)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -99,7 +106,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, nargs="+", required=True)
     parser.add_argument("--ensemble", action="store_true",
                         help="also rank by the mean score of the root's RM and every seed's "
-                        "(into <root>/seeds/ensemble)")
+                        "(into <root>/seeds/ensemble-<seeds>)")
     args = parser.parse_args(argv)
 
     cfg = load_config(args.config, updates={"output.dir": str(args.root)})
@@ -124,20 +131,15 @@ def main(argv: list[str] | None = None) -> None:
                                 implicit_rm=None, judge=cfg.policy.model)
             print(f"seed {seed}: re-rank")
             asyncio.run(_rerank(cfg, layout, models, out))
-            reports[seed] = write_scaling_report(
-                [layout.evals / LoopColumn.best_of_n_oracle.value,
-                 out / LoopColumn.best_of_n.value, layout.evals / LoopColumn.greedy.value],
-                out / "scaling")
+            reports[seed] = _report(layout, out / LoopColumn.best_of_n.value, out / "scaling")
     if args.ensemble:
-        out = args.root / "seeds" / "ensemble"
+        # named by its members: an ensemble of other seeds must not resume this one's results
+        out = args.root / "seeds" / "-".join(map(str, ["ensemble", cfg.seed, *args.seeds]))
         _ensemble([layout.evals / LoopColumn.best_of_n.value,
                    *(args.root / "seeds" / f"seed-{s}" / LoopColumn.best_of_n.value
                      for s in args.seeds)], out / LoopColumn.best_of_n.value)
-        reports[f"ensemble of {cfg.seed}, {', '.join(map(str, args.seeds))}"] = (
-            write_scaling_report(
-                [layout.evals / LoopColumn.best_of_n_oracle.value,
-                 out / LoopColumn.best_of_n.value, layout.evals / LoopColumn.greedy.value],
-                out / "scaling"))
+        reports[f"ensemble of {cfg.seed}, {', '.join(map(str, args.seeds))}"] = _report(
+            layout, out / LoopColumn.best_of_n.value, out / "scaling")
     for seed, report in reports.items():
         print(f"\n## seed {seed}\n\n{markdown_report(report)}")
 
