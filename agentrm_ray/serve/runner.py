@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 ExpanderFactory = Callable[[Scorer], Expander]
 DoneHook = Callable[[str, str, Budget], None]  # (strategy, outcome, budget spent): metrics
+# A search's outcome (the metrics' label) -> the SearchCounters field that counts it.
+COUNTER_OF = {"ok": "finished", "timeout": "timed_out"}
 
 
 class SearchTimeout(Exception):
@@ -75,6 +77,8 @@ class SearchRunner:
             async with asyncio.timeout(timeout_s):
                 await self._slots.acquire()
         except TimeoutError:
+            # started and timed out at once, so in_flight (started minus ended) stays exact
+            self.counters.started += 1
             self.counters.timed_out += 1
             raise SearchTimeout(
                 f"no search slot freed within limits.timeout_s={timeout_s} (this server runs "
@@ -105,29 +109,29 @@ class SearchRunner:
                     run_task(expander, task, ctx, stamp, keep_tree=req.include_tree), left)
             except asyncio.CancelledError:
                 outcome = "cancelled"
-                self.counters.cancelled += 1
                 raise
             except asyncio.TimeoutError:
                 outcome = "timeout"
-                self.counters.timed_out += 1
                 raise SearchTimeout(
                     f"search exceeded limits.timeout_s={req.limits.timeout_s}") from None
             except Exception as exc:  # a failed search is a result, as in results.jsonl
                 if caused_by_cancellation(exc):
                     outcome = "cancelled"
-                    self.counters.cancelled += 1
                     raise asyncio.CancelledError(str(exc)) from exc
                 outcome = "failed"
-                self.counters.failed += 1
                 log.warning("search of %s failed: %r", task.key, exc)
                 result = failed_result(task, name, f"{type(exc).__name__}: {exc}", stamp,
                                        expander.budget)
-            else:
-                self.counters.finished += 1
             finally:
-                leaked = await release_shielded(expander)
-                if leaked:
-                    log.info("released %d env session(s) of a %s search", leaked, outcome)
+                try:
+                    leaked = await release_shielded(expander)
+                    if leaked:
+                        log.info("released %d env session(s) of a %s search", leaked, outcome)
+                finally:
+                    # Counted once its env sessions are released: a search the stats no
+                    # longer show in flight holds nothing (a test read them in between).
+                    counter = COUNTER_OF.get(outcome, outcome)
+                    setattr(self.counters, counter, getattr(self.counters, counter) + 1)
                 self.tokens_out += expander.budget.policy_tokens_out
                 if self.on_done is not None:
                     self.on_done(name, outcome, expander.budget)

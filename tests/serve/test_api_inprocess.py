@@ -342,6 +342,7 @@ def test_timeout_counts_the_wait_for_a_search_slot() -> None:
     assert set(statuses) == {200, 504} and statuses.count(504) >= 2, statuses
     assert max(seconds for _, seconds in replies) < 0.8 + 0.4  # a wall-clock limit
     assert service.runner.counters.timed_out == statuses.count(504) and world.live == set()
+    assert service.runner.counters.in_flight == 0  # the queued ones never ran, nor run now
 
 
 def test_rm_swap_drains_in_flight_searches_before_stopping_the_old_pool() -> None:
