@@ -8,7 +8,6 @@ from typing import Any
 
 from agentrm_ray.data.results import read_manifest
 from agentrm_ray.durable import read_json
-from agentrm_ray.errors import AgentRMError
 
 
 @dataclass(frozen=True)
@@ -21,15 +20,27 @@ class LoadedRun:
 
 
 def load_run(path: str | Path) -> LoadedRun:
+    """A run's label and summary. A run that has not finished (killed, or still running)
+    has no summary.json: its summary is made from the results it holds so far, and its
+    label says how many of its tasks those are, so a partial run is never read as a whole."""
     path = Path(path)
-    if not (path / "summary.json").is_file():
-        raise AgentRMError(
-            f"{path} is not a finished run (needs manifest.json and summary.json;"
-            " run `agentrm-ray run` to completion first)"
-        )
     manifest = read_manifest(path)
-    return LoadedRun(path, manifest.label(), manifest.config.search.strategy.value,
-                     float(manifest.samples_per_task_step), read_json(path / "summary.json"))
+    label = manifest.label()
+    if (path / "summary.json").is_file():
+        summary = read_json(path / "summary.json")
+    else:
+        from agentrm_ray.data.results import RunStore
+        from agentrm_ray.data.summary import summarize
+        from agentrm_ray.envs.agentgym.declared import declare_agentgym_families
+        from agentrm_ray.tasks import select_tasks
+
+        declare_agentgym_families(manifest.config.envs.agentgym)  # its families, if declared
+        selected = select_tasks(manifest.config.tasks)
+        results = RunStore(manifest.root, manifest.config_hash).load_results()
+        summary = summarize(results, selected.held_in)
+        label += f" (unfinished: {len(results)} of {len(selected.tasks)} tasks)"
+    return LoadedRun(path, label, manifest.config.search.strategy.value,
+                     float(manifest.samples_per_task_step), summary)
 
 
 def plot_scaling(runs: list[LoadedRun], out: str | Path, key: str = "all/test") -> None:

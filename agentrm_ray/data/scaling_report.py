@@ -195,14 +195,24 @@ def _group_report(tasks: list[TaskCandidates], scorers: list[str], ns: tuple[int
                     out["vs_greedy"].setdefault(scorer, {})[metric] = scaling.paired_comparison(
                         [base[t.key] for t in paired], picked, replicates, seed).as_dict()
     for beam in beams:
+        # A task the beam run has not reached yet is not a failure: a run that is resumed
+        # later reports it apart, and its comparisons pair only the tasks both runs finished.
+        ran = {r.task.key for r in beam.results} & keys
         row: dict[str, Any] = {"label": beam.label, "samples": beam.samples,
-                               "tokens": _tokens(beam, keys)}
+                               "tokens": _tokens(beam, keys), "not_run": len(keys - ran),
+                               "vs_greedy": {}}
         for metric in scaling.METRICS:
             values = _per_task(beam, metric)
-            done = [values[k] for k in sorted(keys & set(values))]
-            row[metric] = scaling.bootstrap_mean(done, replicates, seed).as_dict() \
-                if done else None
-            row["failed"] = len(keys - set(values))
+            finished = sorted(keys & set(values))
+            row[metric] = scaling.bootstrap_mean([values[k] for k in finished], replicates,
+                                                 seed).as_dict() if finished else None
+            row["failed"] = len(ran) - len(finished)
+            base = _per_task(greedy, metric) if greedy is not None else {}
+            paired = [k for k in finished if k in base]
+            if paired:
+                row["vs_greedy"][metric] = scaling.paired_comparison(
+                    [base[k] for k in paired], [values[k] for k in paired], replicates,
+                    seed).as_dict()
         out["beam"].append(row)
     return out
 
@@ -269,6 +279,10 @@ def plot_report(report: dict[str, Any], out: str | Path) -> None:
                                     yerr=[[100 * (est["mean"] - est["low"])],
                                           [100 * (est["high"] - est["mean"])]],
                                     label=beam["label"])
+                        if beam["not_run"]:  # a run not finished yet says so where it is
+                            ax.annotate(f"{est['tasks']} of {data['tasks']} tasks",
+                                        (x, 100 * est["mean"]), textcoords="offset points",
+                                        xytext=(-6, 6), ha="right", fontsize=7)
                 if all(line.get_xdata().min() > 0 for line in ax.get_lines()):
                     ax.set_xscale("log", base=2 if x_key == "n" else 10)
                     # Tokens span less than two decades: minor-tick labels would overprint.
@@ -316,6 +330,22 @@ def markdown_report(report: dict[str, Any]) -> str:
                 + f" | {'-' if share is None else f'{share:.2f}'} | {diff} | "
                 + (f"{vs['wins']}/{vs['losses']} | {vs['sign_test_p']:.3f}" if vs else "- | -")
                 + " |")
+    beam_rows = [(group, row) for group, data in report["groups"].items()
+                 for row in data["beam"]]
+    if beam_rows:
+        lines += ["", "| group | beam | actions a step | tasks (failed, not run) | success | "
+                  "policy tokens | beam - greedy (95% CI) | wins/losses | sign p |",
+                  "|---" * 9 + "|"]
+    for group, row in beam_rows:
+        vs = row["vs_greedy"].get("success")
+        ran = (row["success"] or {}).get("tasks", 0)
+        lines.append(
+            f"| {group} | {row['label']} | {row['samples']} | {ran} "
+            f"({row['failed']}, {row['not_run']}) | {_pct(row['success'])} | "
+            f"{row['tokens']:.0f} | "
+            + (f"{100 * vs['mean']:+.1f} [{100 * vs['low']:+.1f}, {100 * vs['high']:+.1f}] | "
+               f"{vs['wins']}/{vs['losses']} | {vs['sign_test_p']:.3f}" if vs else "- | - | -")
+            + " |")
     lines += ["", "| family | group | tasks (failed) | greedy | " + " | ".join(
         f"BoN-{n_max} {label}" for label in report["scorers"].values()) + " |",
         "|---" * (4 + len(report["scorers"])) + "|"]

@@ -133,11 +133,31 @@ def test_vllm_policy_with_value_rm_beam_run_and_report(tmp_path: Path, tiny_mode
     assert plot.is_file() and plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_report_refuses_an_unfinished_run(tmp_path: Path) -> None:
-    (tmp_path / "half").mkdir()
+def test_report_refuses_a_folder_that_holds_no_run(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
     proc = subprocess.run([sys.executable, "-m", "agentrm_ray.cli.main", "report",
-                           str(tmp_path / "half")], capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 2 and "not a finished run" in proc.stderr
+                           str(tmp_path / "empty")], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "is not a run directory (no manifest.json)" in proc.stderr
+
+
+def test_report_reads_an_unfinished_run_as_what_it_holds_so_far(tmp_path: Path) -> None:
+    """A killed (or still running) run has no summary yet: the report shows its finished
+    tasks, labelled with how many of the run's tasks they are."""
+    from agentrm_ray.config import load_config
+    from agentrm_ray.data.results import RunStore
+    from agentrm_ray.types import Outcome, SearchResult, Task, Trajectory
+
+    cfg = load_config(overrides=["tasks.suite=tiny", "search.strategy=greedy",
+                                 f"output.dir={tmp_path / 'half'}"])
+    task = Task(env_id="agentrm/Maze-v0", task_id="random-5x5-01")
+    RunStore.open(tmp_path / "half", cfg).append(SearchResult(
+        task=task, strategy="greedy",
+        best=Trajectory(task=task, outcome=Outcome(success=True, progress=1.0))))
+    proc = subprocess.run([sys.executable, "-m", "agentrm_ray.cli.main", "report",
+                           str(tmp_path / "half")], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "COLUMNS": "200"})
+    assert proc.returncode == 0, proc.stderr
+    assert "greedy (unfinished: 1 of 2 tasks)" in proc.stdout and "100%" in proc.stdout
 
 
 def test_a_run_whose_every_task_fails_exits_1(tmp_path: Path) -> None:

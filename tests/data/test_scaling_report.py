@@ -83,6 +83,8 @@ def test_report_holds_curves_quality_and_the_paired_comparison(tmp_path: Path) -
     vs = held_in["vs_greedy"]["value"]["success"]
     assert (vs["mean"], vs["wins"], vs["losses"]) == (pytest.approx(0.5), 1, 0)
     assert held_in["beam"][0]["samples"] == 4 and held_in["beam"][0]["success"]["mean"] == 1.0
+    beam_vs = held_in["beam"][0]["vs_greedy"]["success"]  # w0 both won, w1 only beam
+    assert (beam_vs["mean"], beam_vs["wins"], beam_vs["losses"]) == (pytest.approx(0.5), 1, 0)
     assert report["families"]["webshop"]["best_of_4"]["value"] == 1.0
     assert report["families"]["webshop"]["greedy"] == 0.5
     # per family too: 3 outcome-ordered pairs a task; implicit gets 0 + two ties of 0.5
@@ -107,6 +109,26 @@ def test_report_holds_curves_quality_and_the_paired_comparison(tmp_path: Path) -
     assert "| webshop | held-in | 2 (0) | 50% | 100% | 0% | 100% | 25% | 0% |" in table
     assert "| maze | implicit RM | 0.33 (3) | -0.33 |" in table
     assert (tmp_path / "out" / "scaling.png").stat().st_size > 20_000
+
+
+def test_a_beam_run_not_finished_yet_reports_its_missing_tasks_apart(tmp_path: Path) -> None:
+    """A beam run stopped after the held-in tasks (to be resumed) has not failed the others;
+    one that failed on an error is failed; each pairs with greedy on what it finished."""
+    runs = _runs(tmp_path)
+    partial = _run(tmp_path / "beam_partial", "beam", "value", [
+        _single(TASKS[0], "beam", False),
+        SearchResult(task=TASKS[1], strategy="beam", error="EnvPoolError: ActorDiedError")])
+    report = write_scaling_report([*runs[:4], partial], tmp_path / "out", replicates=200)
+    held_in = report["groups"]["held-in"]["beam"][0]
+    assert (held_in["failed"], held_in["not_run"], held_in["success"]["tasks"]) == (1, 0, 1)
+    assert held_in["vs_greedy"]["success"]["tasks"] == 1  # w0: greedy won, beam lost
+    assert held_in["vs_greedy"]["success"]["losses"] == 1
+    held_out = report["groups"]["held-out"]["beam"][0]
+    assert (held_out["failed"], held_out["not_run"], held_out["success"]) == (0, 1, None)
+    assert held_out["vs_greedy"] == {}
+    table = (tmp_path / "out" / "scaling.md").read_text()
+    assert "| 1 (1, 0) | 0% [0, 0] | " in table and "-100.0 [-100.0, -100.0] | 0/1 |" in table
+    assert "| 0 (0, 1) | - | " in table
 
 
 def test_a_task_that_failed_in_sampling_is_left_out_and_named(tmp_path: Path) -> None:
