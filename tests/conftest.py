@@ -56,3 +56,11 @@ def tiny_value_model() -> str:
     from agentrm_ray.testing.tiny_models import tiny_llama
 
     return str(tiny_llama(seed=0, with_value_head=True))
+
+
+@pytest.fixture(scope="session")
+def tiny_value_model_b() -> str:
+    """A second tiny value model with other random weights (an ensemble's other member)."""
+    from agentrm_ray.testing.tiny_models import tiny_llama
+
+    return str(tiny_llama(seed=1, with_value_head=True))

@@ -10,7 +10,7 @@ from agentrm_ray.actors.device import GpuReservation
 from agentrm_ray.actors.policy.settings import eager_engine
 from agentrm_ray.actors.replicas import ReplicaSet, replica_options
 from agentrm_ray.actors.reward.api import RMState, ScoreResult
-from agentrm_ray.actors.reward.methods import RewardSettings
+from agentrm_ray.actors.reward.methods import EnsembleMember, RewardSettings
 from agentrm_ray.actors.reward.worker import RewardWorker
 from agentrm_ray.config import ConfigError, ConfigProblem
 from agentrm_ray.config.models import RewardConfig, RewardMethod, RootConfig
@@ -26,7 +26,14 @@ def reward_model_names(cfg: RootConfig) -> dict[str, str]:
     names = {"reward.model": r.model or cfg.policy.model}
     if r.method.value == "implicit":
         names["reward.reference_model"] = r.reference_model or cfg.policy.model
+    if r.method is RewardMethod.value:
+        names |= ensemble_names(r)
     return names
+
+
+def ensemble_names(r: RewardConfig) -> dict[str, str]:
+    """{config field: checkpoint} of the value RM's further ensemble members."""
+    return {f"reward.ensemble[{i}]": name for i, name in enumerate(r.ensemble)}
 
 
 def reward_settings(cfg: RootConfig) -> RewardSettings:
@@ -45,6 +52,13 @@ def reward_settings(cfg: RootConfig) -> RewardSettings:
     template = resolve_rm_template(r.template)
     if r.method in (RewardMethod.value, RewardMethod.implicit):
         check_trained_template(model, template)
+    members: list[EnsembleMember] = []
+    if r.method is RewardMethod.value:
+        for field, name in ensemble_names(r).items():
+            member = resolve_model(name, field=field)
+            member_label = check_value_head(member, r.score_label, field=field)
+            check_trained_template(member, template, field=field)
+            members.append(EnsembleMember(str(member), member_label))
     return RewardSettings(
         model_path=str(model),
         reference_path=reference,
@@ -63,10 +77,12 @@ def reward_settings(cfg: RootConfig) -> RewardSettings:
         score_label=label,
         untrained_head=untrained,
         template=template,
+        ensemble=tuple(members),
     )
 
 
-def check_trained_template(model: str | Path, template: RMTemplate) -> None:
+def check_trained_template(model: str | Path, template: RMTemplate,
+                           field: str = "reward.model") -> None:
     """An RM trained here records the text layout it learned (`agentrm_train.json`); serving
     it with another one scores text it never saw, so that is a config error naming
     reward.template. A checkpoint from elsewhere records nothing: the user's choice stands."""
@@ -77,7 +93,7 @@ def check_trained_template(model: str | Path, template: RMTemplate) -> None:
         template.header_format, template.step_format)
     if not same:
         raise ConfigError([ConfigProblem("reward.template", (
-            f"{model} was trained on RM template {trained.get('name')!r}, this run renders "
+            f"{field}={model} was trained on RM template {trained.get('name')!r}, this run renders "
             f"{template.name!r}; set reward.template to {trained.get('name')!r} (its "
             f"{PROVENANCE_FILE} has the formats)"))])
 

@@ -92,6 +92,10 @@ def load_config(source: str | Path | None = None, overrides: list[str] | None = 
     return validate_config(data, label)
 
 
+# reward fields added after runs were cached under hashes that lacked them
+_REWARD_HASHED_WHEN_SET = ("template", "backend", "ensemble")
+
+
 def config_hash(cfg: RootConfig) -> str:
     """Stable short hash of everything in a config that can change results.
 
@@ -107,10 +111,10 @@ def config_hash(cfg: RootConfig) -> str:
                 for family in data["envs"].pop("agentgym", [])]
     if declared:
         data["envs"]["agentgym"] = declared
-    if cfg.reward.template == RewardConfig.model_fields["template"].default:
-        del data["reward"]["template"]  # the default hashes as before the field existed
-    if cfg.reward.backend == RewardConfig.model_fields["backend"].default:
-        del data["reward"]["backend"]  # likewise
+    for name in _REWARD_HASHED_WHEN_SET:  # a default hashes as before its field existed
+        if getattr(cfg.reward, name) == RewardConfig.model_fields[name].get_default(
+                call_default_factory=True):
+            del data["reward"][name]
     # A suite by its content: stages cached under a hash (the quickstart's demos) are not
     # reused once the suite's tasks change.
     data["tasks"]["suite"] = _suite_digest(cfg.tasks.suite) or cfg.tasks.suite

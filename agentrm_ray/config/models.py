@@ -180,6 +180,14 @@ class RewardConfig(_Section):
     reference_model: str | None = Field(
         None, description="Implicit RM only: the frozen reference model (default: policy.model)."
     )
+    ensemble: list[str] = Field(
+        default_factory=list, description="Value RM on reward.backend=hf only: more trained "
+        "checkpoints scored alongside reward.model; a state's score is the mean of all of "
+        "them. Fits of one RM on the same labels with other seeds differed by 12.5 points "
+        "of held-in Best-of-16 success; their mean ranks more steadily (docs/fidelity.md, run "
+        "4). Each "
+        "is checked like reward.model (trained head, template); all share score_label.",
+    )
     score_label: int | None = Field(
         None, ge=0, description="Value RM only: which output of a multi-output head is the "
         "score (a single-output head needs none).",
@@ -650,6 +658,12 @@ class QuickstartConfig(_Section):
         "fail (docs/fidelity.md, run 4). Never the test split.",
     )
     rm_epochs: float = Field(2.0, gt=0, description="Explicit / implicit RM passes over the data.")
+    rm_ensemble: int = Field(
+        1, ge=1, description="Explicit RMs fitted on the same labels, with seeds seed, seed+1, "
+        "...; more than one: every explicit-RM column and the value check score by their mean "
+        "(reward.ensemble). Each fit costs one explicit-RM training, and scoring costs grow "
+        "with the count.",
+    )
     rm_learning_rate: float = Field(5e-5, gt=0, description="Explicit RM peak learning rate.")
     implicit_learning_rate: float = Field(
         5e-6, gt=0, description="Implicit RM peak learning rate (the paper: 5e-7 at 8B)."

@@ -81,6 +81,27 @@ def _reward_backend_serves_value(cfg: RootConfig) -> list[ConfigProblem]:
     return []
 
 
+def _ensemble_is_value_on_hf(cfg: RootConfig) -> list[ConfigProblem]:
+    r = cfg.reward
+    if cfg.quickstart.rm_ensemble > 1 and r.backend is not RewardBackend.hf:
+        return [ConfigProblem("quickstart.rm_ensemble", (
+            "the loop's explicit-RM columns would score an ensemble, which needs "
+            f"reward.backend=hf, not {r.backend.value}"))]
+    if not r.ensemble:
+        return []
+    if r.method is not RewardMethod.value:
+        return [ConfigProblem("reward.ensemble", (
+            f"an ensemble averages value heads; reward.method is {r.method.value}"))]
+    if r.backend is not RewardBackend.hf:
+        return [ConfigProblem("reward.ensemble", (
+            "an ensemble's members are scored by transformers in one RM replica; it needs "
+            f"reward.backend=hf, not {r.backend.value}"))]
+    if r.allow_untrained_head:
+        return [ConfigProblem("reward.ensemble", (
+            "a mean with random heads ranks nothing; reward.allow_untrained_head must be off"))]
+    return []
+
+
 def _autoscaling_bounds(cfg: RootConfig) -> list[ConfigProblem]:
     a = cfg.serve.autoscaling
     if a.min_replicas > a.max_replicas:
@@ -131,6 +152,7 @@ RULES: tuple[Callable[[RootConfig], list[ConfigProblem]], ...] = (
     _train_gpus,
     _judge_backend_is_local,
     _reward_backend_serves_value,
+    _ensemble_is_value_on_hf,
     _autoscaling_bounds,
     _serve_ports_distinct,
     _prompt_tasks_need_a_pack,

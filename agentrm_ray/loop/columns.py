@@ -43,6 +43,7 @@ class LoopModels:
     explicit_rm: str | None
     implicit_rm: str | None
     judge: str
+    explicit_ensemble: tuple[str, ...] = ()  # more explicit fits (other seeds): scored with it
 
 
 def column_config(base: RootConfig, column: LoopColumn, models: LoopModels,
@@ -52,9 +53,11 @@ def column_config(base: RootConfig, column: LoopColumn, models: LoopModels,
     # reward.backend chooses the value RM's engine: a column scoring another way runs on hf.
     backend = base.reward.backend if spec.method is RewardMethod.value else RewardBackend.hf
     reward = base.reward.model_copy(update={"method": spec.method, "model": None,
-                                            "reference_model": None, "backend": backend})
+                                            "reference_model": None, "backend": backend,
+                                            "ensemble": []})
     if spec.method is RewardMethod.value:
-        reward = reward.model_copy(update={"model": _needs(models.explicit_rm, column)})
+        reward = reward.model_copy(update={"model": _needs(models.explicit_rm, column),
+                                           "ensemble": list(models.explicit_ensemble)})
     elif spec.method is RewardMethod.implicit:
         reward = reward.model_copy(update={"model": _needs(models.implicit_rm, column),
                                            "reference_model": models.policy,

@@ -72,6 +72,9 @@ def run_quickstart(cfg: RootConfig, say: Say, observers: stages.Observers = None
 
         with times.timed("explicit RM", say):  # a value head on the base model
             explicit = train_rm(TrainKind.rm_explicit, base_model, q.rm_learning_rate)
+            refits = {seed: stages.refit_stage(cfg, layout, TrainKind.rm_explicit, base_model,
+                                               q.rm_learning_rate, seed, say)
+                      for seed in stages.ensemble_seeds(cfg)}
         implicit = None
         if wants_implicit:  # the SFT policy against itself as reference
             with times.timed("implicit RM", say):
@@ -81,6 +84,7 @@ def run_quickstart(cfg: RootConfig, say: Say, observers: stages.Observers = None
             explicit_rm=explicit["model"],
             implicit_rm=implicit["model"] if implicit else None,
             judge=q.judge_model or base_model,
+            explicit_ensemble=tuple(fit["model"] for fit in refits.values()),
         )
         with times.timed("RM value check", say):
             extra["rm_value_correlation"] = asyncio.run(
@@ -95,8 +99,11 @@ def run_quickstart(cfg: RootConfig, say: Say, observers: stages.Observers = None
     extra.update({
         "seconds": times.seconds,
         "models": {"policy": policy, "explicit_rm": explicit["model"],
+                   "explicit_rm_ensemble": list(models.explicit_ensemble),
                    "implicit_rm": models.implicit_rm, "judge": models.judge},
-        "training": {"policy-sft": sft, "rm-explicit": explicit, "rm-implicit": implicit},
+        "training": {"policy-sft": sft, "rm-explicit": explicit, "rm-implicit": implicit,
+                     **{layout.refit(TrainKind.rm_explicit, seed).name: fit
+                        for seed, fit in refits.items()}},
         "runs": {c.value: str(p) for c, p in evals.runs.items()},
         "candidates_reranked_from": {c.value: s.value for c, s in evals.reranked_from.items()},
         "columns": {c.value: COLUMNS[c].label for c in columns},
@@ -104,5 +111,8 @@ def run_quickstart(cfg: RootConfig, say: Say, observers: stages.Observers = None
     notes = [f"{COLUMNS[c].label} ranks the candidates {COLUMNS[src].label} sampled "
              "(same N samples per task, paired comparison)."
              for c, src in evals.reranked_from.items()]
+    if refits:
+        notes.append(f"The explicit RM scores the mean of {1 + len(refits)} fits on the same "
+                     f"labels (seeds {', '.join(map(str, [cfg.seed, *refits]))}).")
     table = write_outputs(layout.root, cells, columns, extra, notes)
     return QuickstartResult(table, layout.root, times.seconds, cells)

@@ -1,9 +1,10 @@
 """The stages of the AgentRM loop, each cached in its own folder under the quickstart root.
 
-    demos -> policy SFT -> collect (MCTS on held-in train or dev tasks) -> label -> train explicit
-    (and implicit) RM -> RM value check (explicit RM vs MCTS values of held-out trees) ->
-    evaluate every table column on the held-in and held-out test tasks -> scaling report
-    (Best-of-N curves re-ranked from the shared samples, RM quality)
+    demos -> policy SFT -> collect (MCTS on held-in train or dev tasks) -> label -> train the
+    explicit RM (one fit per ensemble seed) and the implicit RM -> RM value check (explicit RM
+    vs MCTS values of held-out trees) -> evaluate every table column on the held-in and
+    held-out test tasks -> scaling report (Best-of-N curves re-ranked from the shared samples,
+    RM quality)
 
 A stage whose output is already there is skipped, and the slow ones resume mid-way: search
 stages are ordinary run directories (finished tasks are skipped), training resumes from its
@@ -28,6 +29,7 @@ from agentrm_ray.loop.columns import COLUMNS, LoopModels, column_config
 
 if TYPE_CHECKING:
     from agentrm_ray.search.runs import RunObserver
+    from agentrm_ray.search.scorers import Scorer
 
 Say = Callable[[str], None]
 Observers = Callable[[], "RunObserver"] | None  # a fresh progress display per run; None: none
@@ -49,6 +51,10 @@ class LoopLayout:
 
     def trained(self, kind: TrainKind) -> Path:
         return self.root / TRAIN / kind.value
+
+    def refit(self, kind: TrainKind, seed: int) -> Path:
+        """Where a further fit of `kind` on the same data, with another seed, is trained."""
+        return self.root / TRAIN / f"{kind.value}-seed-{seed}"
 
     @property
     def collect(self) -> Path:
@@ -194,6 +200,22 @@ def train_stage(cfg: RootConfig, kind: TrainKind, dataset: Path, output: Path, s
             "fit_seconds": outcome.metrics.get("fit_seconds")}
 
 
+def ensemble_seeds(cfg: RootConfig) -> list[int]:
+    """The seeds of the explicit RM's further fits (quickstart.rm_ensemble - 1 of them)."""
+    return [cfg.seed + k for k in range(1, cfg.quickstart.rm_ensemble)]
+
+
+def refit_stage(cfg: RootConfig, layout: LoopLayout, kind: TrainKind, base_model: str,
+                learning_rate: float, seed: int, say: Say) -> dict[str, Any]:
+    """One more fit of an RM on the loop's labels, differing only in its training seed (the
+    order of the rows and the head's initialisation): a member of the RM ensemble."""
+    say(f"  {kind.value}, seed {seed}")
+    return train_stage(
+        training_config(cfg.model_copy(update={"seed": seed}), kind, base_model,
+                        cfg.quickstart.rm_epochs, learning_rate),
+        kind, layout.data / kind.value, layout.refit(kind, seed), say)
+
+
 def open_run(run_cfg: RootConfig, tasks: list) -> tuple[Any, list | None]:
     """(store, results): the results only when the run already holds every task, so no actor
     need start. The store keeps what it read, so resuming does not parse the file again."""
@@ -284,17 +306,59 @@ def largest_node_cpus() -> int:
 
 
 async def rerank_run(run_cfg: RootConfig, store: Any, sampled: list, say: Say,
-                     observer: RunObserver | None = None) -> list:
+                     observer: RunObserver | None = None,
+                     wrap: Callable[[Scorer], Scorer] | None = None) -> list:
     """Score another column's finished candidates with run_cfg's scorer into `store`.
 
     The scorer's replica runs alone (no policy engine), so it is given every core of the
-    largest node.
+    largest node. `wrap` changes what the scorer is shown (a diagnostic's view of the states).
     """
     from agentrm_ray.search.runs import rescore_run
     from agentrm_ray.search.stack import started_scorer
 
     async with started_scorer(run_cfg, threads=largest_node_cpus()) as scorer:
-        return await rescore_run(run_cfg, scorer, store, sampled, observer, warn=say)
+        return await rescore_run(run_cfg, wrap(scorer) if wrap else scorer, store, sampled,
+                                 observer, warn=say)
+
+
+def loop_models(cfg: RootConfig, layout: LoopLayout) -> LoopModels:
+    """The models a finished loop trained under `layout` (the SFT policy and the explicit
+    RM with its ensemble), for analyses that re-rank its samples afterwards."""
+    explicit = TrainKind.rm_explicit
+    # absolute, as the loop recorded them: the paths are part of its runs' configs
+    return LoopModels(
+        policy=str((layout.trained(TrainKind.policy_sft) / "model").resolve()),
+        explicit_rm=str((layout.trained(explicit) / "model").resolve()),
+        implicit_rm=None, judge=cfg.quickstart.judge_model or cfg.policy.model,
+        explicit_ensemble=tuple(str((layout.refit(explicit, seed) / "model").resolve())
+                                for seed in ensemble_seeds(cfg)))
+
+
+async def rerank_shared_samples(cfg: RootConfig, layout: LoopLayout, models: LoopModels,
+                                out: Path, label: str, say: Say,
+                                wrap: Callable[[Scorer], Scorer] | None = None) -> list:
+    """The explicit RM of `models` ranks the samples of the loop's oracle column into
+    out/best_of_n, with a summary, so `agentrm-ray report --scaling` reads it like a column:
+    what the analyses of a finished loop (other seeds, a verdict-blind view) share."""
+    from agentrm_ray.data.summary import write_run_summary
+    from agentrm_ray.tasks import select_tasks
+
+    base = eval_tasks_config(cfg)
+    selected = select_tasks(base.tasks)
+    source, _ = open_run(column_config(base, LoopColumn.best_of_n_oracle, models,
+                                       layout.evals), selected.tasks)
+    sampled = results_of_every(source, selected.tasks, failed_count=True)
+    if sampled is None:
+        raise RuntimeError(f"{layout.evals / LoopColumn.best_of_n_oracle.value} has not "
+                           "sampled every test task; finish the quickstart first")
+    run_cfg = column_config(base, LoopColumn.best_of_n, models, out)
+    store, done = open_run(run_cfg, selected.tasks)
+    if done is None:
+        done = await rerank_run(run_cfg, store, sampled, say, wrap=wrap)
+    else:
+        say(f"  cached: {run_cfg.output.dir}")
+    write_run_summary(store, done, selected.held_in, label)
+    return done
 
 
 @dataclass
@@ -408,7 +472,8 @@ async def rm_value_stage(cfg: RootConfig, layout: LoopLayout, models: LoopModels
     from agentrm_ray.types import Trajectory
 
     dataset = load_dataset(layout.data / TrainKind.rm_explicit.value, KIND_EXPLICIT)
-    key = {"model": models.explicit_rm, "data": dataset.fingerprint}
+    key = {"model": models.explicit_rm, "ensemble": list(models.explicit_ensemble),
+           "data": dataset.fingerprint}
     target = layout.root / RM_VALUES
     if target.is_file():
         saved = read_json(target)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Protocol
 
 from agentrm_ray.actors.reward.api import RMState
@@ -58,3 +59,30 @@ class OracleScorer:
 class NoScorer:
     async def score(self, states: list[SearchState]) -> list[float | None]:
         raise RuntimeError("this strategy needs a reward model; set reward.method")
+
+
+def without_last_observation(state: SearchState) -> SearchState:
+    """The state with the env's answer to its last action withheld (an empty observation)."""
+    steps = state.trajectory.steps
+    if not steps:
+        return state
+    hidden = steps[-1].model_copy(update={"observation": ""})
+    trajectory = state.trajectory.model_copy(update={"steps": [*steps[:-1], hidden]})
+    return replace(state, trajectory=trajectory)
+
+
+class VerdictBlindScorer:
+    """`inner`'s scores of states whose last observation is withheld.
+
+    A finished episode's last observation often states its outcome ("You completed the
+    mission", "Your score ...: 1.00"), so an RM can rank finished trajectories by reading the
+    env's verdict. Withholding it asks whether the RM also judges the actions that led there:
+    a diagnostic for Best-of-N over finished trajectories (scripts/verdict_blind.py), not a
+    scorer for search.
+    """
+
+    def __init__(self, inner: Scorer) -> None:
+        self.inner = inner
+
+    async def score(self, states: list[SearchState]) -> list[float | None]:
+        return await self.inner.score([without_last_observation(s) for s in states])

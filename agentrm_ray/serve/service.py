@@ -198,8 +198,10 @@ class SearchService:
                                    self.cfg.policy.sampling, self.stack.prompts)
 
     def _make_pool(self, model: str) -> RewardPool:
+        # A swapped-in checkpoint is the whole RM: the configured ensemble's other members
+        # were fitted beside the model it replaces.
         cfg = self.cfg.model_copy(update={
-            "reward": self.cfg.reward.model_copy(update={"model": model})})
+            "reward": self.cfg.reward.model_copy(update={"model": model, "ensemble": []})})
         return RewardPool(cfg, name=f"reward-g{self.rewards.current.number + 1}")
 
     def _make_scorer(self, pool: RewardPool) -> Scorer:

@@ -195,6 +195,24 @@ def test_the_reward_backend_enters_the_config_hash_only_when_not_the_default() -
     assert config_hash(load_config(overrides=["reward.backend=vllm"])) != default
 
 
+def test_an_rm_ensemble_enters_the_config_hash_only_when_set() -> None:
+    default = config_hash(load_config())
+    assert config_hash(load_config(overrides=["reward.ensemble=[]"])) == default
+    assert config_hash(load_config(overrides=["reward.ensemble=[/m/seed-1]"])) != default
+
+
+@pytest.mark.parametrize(("overrides", "fragment"), [
+    (["reward.method=judge"], "reward.method is judge"),
+    (["reward.backend=vllm"], "needs reward.backend=hf"),
+    (["reward.allow_untrained_head=true"], "allow_untrained_head must be off"),
+])
+def test_an_rm_ensemble_is_value_heads_scored_by_transformers(overrides: list[str],
+                                                             fragment: str) -> None:
+    with pytest.raises(ConfigError, match="reward.ensemble") as err:
+        load_config(overrides=["reward.ensemble=[/m/seed-1]", *overrides])
+    assert fragment in str(err.value)
+
+
 def test_a_suite_enters_the_config_hash_by_its_content(tmp_path) -> None:
     """Editing the tasks a suite selects orphans the runs made with it (the quickstart's
     cached stages among them); moving it or changing its comments does not."""

@@ -41,6 +41,21 @@ def test_reward_backend_vllm_reaches_the_explicit_rm_columns_only(column: LoopCo
     assert cfg.reward.backend is (RewardBackend.vllm if value else RewardBackend.hf)
 
 
+@pytest.mark.parametrize("column", list(LoopColumn))
+def test_the_explicit_rm_ensemble_ranks_the_explicit_rm_columns_only(column: LoopColumn,
+                                                                     tmp_path: Path) -> None:
+    base = load_config("quickstart", ["reward.ensemble=[/elsewhere/rm]"])
+    models = LoopModels(**{**MODELS.__dict__, "explicit_ensemble": ("/m/value-seed-1",)})
+    cfg = column_config(base, column, models, tmp_path)
+    value = COLUMNS[column].method is RewardMethod.value
+    assert cfg.reward.ensemble == (["/m/value-seed-1"] if value else [])
+
+
+def test_a_loop_ensemble_on_a_vllm_rm_is_refused_before_it_trains() -> None:
+    with pytest.raises(ConfigError, match="quickstart.rm_ensemble"):
+        load_config("quickstart", ["quickstart.rm_ensemble=2", "reward.backend=vllm"])
+
+
 def test_the_table_has_greedy_and_the_explicit_rm_ranked_strategies() -> None:
     strategies = {(s.strategy, s.method) for s in COLUMNS.values()}
     assert (SearchStrategy.greedy, RewardMethod.none) in strategies

@@ -15,6 +15,8 @@ from agentrm_ray.config.models import LoopColumn
 
 pytestmark = pytest.mark.integration
 
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
+
 STAGES = ["prepare models", "demos", "policy SFT", "collect", "label", "explicit RM",
           "implicit RM", "RM value check", "evaluate", "scaling report"]
 
@@ -31,13 +33,19 @@ def _cmd(out: Path, tiny_model: str) -> list[str]:
         "train.max_length": 1024, "train.batch_size_per_worker": 2,
         "quickstart.demos_per_family": 2, "quickstart.collect_tasks_per_family": 1,
         "quickstart.eval_tasks_per_family": 1, "quickstart.sft_epochs": 1,
-        "quickstart.rm_epochs": 1,
+        "quickstart.rm_epochs": 1, "quickstart.rm_ensemble": 2,
         "reward.judge_backend": "hf",  # vLLM judges are tested in tests/actors/reward
     }
     args = [sys.executable, "-m", "agentrm_ray.cli.main", "quickstart", "--output", str(out)]
     for key, value in sets.items():
         args += ["--set", f"{key}={value}"]
     return args
+
+
+def _analysis(script: str, out: Path, tiny_model: str) -> list[str]:
+    """A scripts/ analysis of the root `_cmd` made, with the same config."""
+    sets = _cmd(out, tiny_model)[6:]
+    return [sys.executable, str(SCRIPTS / script), "-c", "quickstart", "--root", str(out), *sets]
 
 
 def test_quickstart_runs_every_stage_then_reruns_from_cache(tmp_path: Path,
@@ -69,10 +77,17 @@ def test_quickstart_runs_every_stage_then_reruns_from_cache(tmp_path: Path,
     assert [(r["task"]["env_id"], r["task"]["split"]) for r in collected] == [
         ("agentrm/WebShopSim-v0", "train")]
     assert collected[0]["nodes"]
-    for kind in ("policy-sft", "rm-explicit", "rm-implicit"):
+    for kind in ("policy-sft", "rm-explicit", "rm-explicit-seed-1", "rm-implicit"):
         assert (out / "train" / kind / "model" / "config.json").is_file(), kind
+    # Both explicit fits (seeds 0 and 1) rank every explicit-RM column, as one RM.
+    for column in ("best_of_n", "beam"):
+        reward = json.loads((out / "runs/eval" / column / "manifest.json").read_text()
+                            )["config"]["reward"]
+        assert reward["model"] == str(out / "train/rm-explicit/model"), column
+        assert reward["ensemble"] == [str(out / "train/rm-explicit-seed-1/model")], column
+    assert saved["models"]["explicit_rm_ensemble"] == [str(out / "train/rm-explicit-seed-1/model")]
+    assert "mean of 2 fits on the same labels (seeds 0, 1)" in first.stdout
     value_run = json.loads((out / "runs/eval/best_of_n/manifest.json").read_text())
-    assert value_run["config"]["reward"]["model"] == str(out / "train/rm-explicit/model")
     assert value_run["config"]["policy"]["model"] == str(out / "train/policy-sft/model")
 
     # The other BoN columns ranked best_of_n's samples: same candidates, each its own pick.
@@ -105,6 +120,23 @@ def test_quickstart_runs_every_stage_then_reruns_from_cache(tmp_path: Path,
     before = {p: p.read_text() for p in (out / "runs").rglob("results.jsonl")}
     second = subprocess.run(_cmd(out, tiny_model), capture_output=True, text=True, timeout=900)
     assert second.returncode == 0, second.stderr[-4000:]
-    assert second.stdout.count("cached:") >= 11  # demos, collect, 3 trainings, 6 columns
+    assert second.stdout.count("cached:") >= 12  # demos, collect, 4 trainings, 6 columns
     assert {p: p.read_text() for p in before} == before
     assert json.loads((out / "quickstart.json").read_text())["cells"] == saved["cells"]
+
+    # The verdict-blind analysis re-ranks the same samples with the loop's RM ensemble, shown
+    # each candidate without its last observation, into a run the scaling report reads.
+    blind = subprocess.run(_analysis("verdict_blind.py", out, tiny_model), capture_output=True,
+                           text=True, timeout=600)
+    assert blind.returncode == 0, blind.stderr[-4000:] + blind.stdout[-2000:]
+    run = out / "analysis/verdict-blind/best_of_n"
+    reward = json.loads((run / "manifest.json").read_text())["config"]["reward"]
+    assert reward["ensemble"] == [str(out / "train/rm-explicit-seed-1/model")]
+    reranked = sorted((json.loads(x) for x in (run / "results.jsonl").read_text().splitlines()),
+                      key=lambda r: r["task"]["task_id"])
+    for mine, theirs in zip(reranked, sampled, strict=True):
+        assert [c["trajectory"] for c in mine["candidates"]] == [
+            c["trajectory"] for c in theirs["candidates"]]
+    assert (run / "summary.json").is_file()
+    assert "value" in json.loads((out / "analysis/verdict-blind/scaling/scaling.json"
+                                  ).read_text())["scorers"]

@@ -8,7 +8,7 @@ import pytest
 
 from agentrm_ray.config import load_config
 from agentrm_ray.data.results import OutputDirError
-from agentrm_ray.loop.stages import LoopLayout, make_demos
+from agentrm_ray.loop.stages import LoopLayout, ensemble_seeds, loop_models, make_demos
 
 
 def test_demos_are_reused_only_for_the_config_they_were_made_for(tmp_path: Path) -> None:
@@ -29,3 +29,15 @@ def test_demos_are_reused_only_for_the_config_they_were_made_for(tmp_path: Path)
         update={"demos_per_family": 2})})
     with pytest.raises(OutputDirError, match=r"\(demos_per_family 1 there, 2 here\)"):
         make_demos(more, layout, said.append)
+
+
+def test_the_ensemble_s_fits_are_found_where_the_loop_trains_them(tmp_path: Path) -> None:
+    cfg = load_config(overrides=["seed=7", "quickstart.rm_ensemble=3"])
+    layout = LoopLayout(tmp_path)
+    assert ensemble_seeds(cfg) == [8, 9]
+    assert ensemble_seeds(load_config(overrides=["seed=7"])) == []
+    models = loop_models(cfg, layout)
+    assert models.explicit_rm == str(tmp_path / "train/rm-explicit/model")
+    assert models.explicit_ensemble == tuple(
+        str(tmp_path / f"train/rm-explicit-seed-{s}/model") for s in (8, 9))
+    assert models.policy == str(tmp_path / "train/policy-sft/model")

@@ -65,3 +65,17 @@ def test_run_and_validate_refuse_a_headless_rm_unless_allowed(tiny_model: str) -
     assert settings.untrained_head and settings.score_label == 0
     greedy = load_config(overrides=[*sets, "search.strategy=greedy"])
     check_before_start(greedy)  # a run that starts no RM does not care
+
+
+def test_every_ensemble_member_is_checked_and_named(tiny_model: str, tiny_value_model: str,
+                                                    tiny_value_model_b: str) -> None:
+    sets = ["search.strategy=beam", "reward.method=value", f"reward.model={tiny_value_model}",
+            f"policy.model={tiny_model}", "policy.backend=hf"]
+    good = load_config(overrides=[*sets, f"reward.ensemble=[{tiny_value_model_b}]"])
+    check_before_start(good)
+    assert [m.model_path for m in reward_settings(good).ensemble] == [tiny_value_model_b]
+    headless = load_config(overrides=[
+        *sets, f"reward.ensemble=[{tiny_value_model_b}, {tiny_model}]"])
+    for check in (check_before_start, reward_settings):
+        with pytest.raises(ValueHeadError, match=rf"reward.ensemble\[1\]={tiny_model}"):
+            check(headless)

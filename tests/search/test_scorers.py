@@ -9,7 +9,7 @@ import pytest
 
 from agentrm_ray.actors.reward.api import RMState, ScoreResult
 from agentrm_ray.search.expander import SearchState
-from agentrm_ray.search.scorers import PoolScorer
+from agentrm_ray.search.scorers import PoolScorer, VerdictBlindScorer
 from agentrm_ray.types import Step, Task, Trajectory
 
 
@@ -51,3 +51,35 @@ def test_unscored_states_rank_as_none_and_are_warned_once_per_task(
     assert f"task {Task(env_id='fake', task_id='t1').key}: 2 of 4 states unscored" in warnings[0]
     assert "no 'Score: N' in judge answer" in warnings[0]
     assert f"task {Task(env_id='fake', task_id='t3').key}: 1 of 1 states unscored" in warnings[1]
+
+
+class FakeVerdictReader:
+    """A scorer that reads only the last observation: 1 where it announces success."""
+
+    def __init__(self) -> None:
+        self.seen: list[SearchState] = []
+
+    async def score(self, states: list[SearchState]) -> list[float | None]:
+        self.seen += states
+        return [1.0 if s.trajectory.steps and "completed" in s.trajectory.steps[-1].observation
+                else 0.0 for s in states]
+
+
+def test_the_verdict_blind_view_withholds_only_the_last_observation() -> None:
+    task = Task(env_id="fake", task_id="t")
+    won = SearchState(trajectory=Trajectory(
+        task=task, goal="g", initial_observation="start",
+        steps=[Step(thought="t1", action="go", observation="a door"),
+               Step(thought="t2", action="open door", observation="You completed the mission")]),
+        terminated=True, info={"success": True})
+    empty = SearchState(trajectory=Trajectory(task=task, goal="g", initial_observation="start"))
+    inner = FakeVerdictReader()
+    assert asyncio.run(inner.score([won])) == [1.0]
+    assert asyncio.run(VerdictBlindScorer(inner).score([won, empty])) == [0.0, 0.0]
+    blind, untouched = inner.seen[1:]
+    assert [s.observation for s in blind.trajectory.steps] == ["a door", ""]
+    assert [(s.thought, s.action) for s in blind.trajectory.steps] == [
+        ("t1", "go"), ("t2", "open door")]
+    assert blind.terminated and blind.info == {"success": True}
+    assert untouched is empty
+    assert won.trajectory.steps[-1].observation == "You completed the mission"  # not mutated

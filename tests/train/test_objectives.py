@@ -43,7 +43,7 @@ def test_value_encoding_is_the_value_rm_replicas(tiny_value_model) -> None:
     ours = objective.encode(texts).tensors
     method = ValueMethod(RewardSettings(model_path=tiny_value_model, max_length=40))
     method.load()
-    served = method._encode([t["text"] for t in texts])
+    served = method._encode(method.heads[0], [t["text"] for t in texts])
     assert torch.equal(ours["input_ids"], served["input_ids"])
     assert torch.equal(ours["attention_mask"], served["attention_mask"])
     assert ours["input_ids"].shape[1] == 40  # truncated from the left, like serving

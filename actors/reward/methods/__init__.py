@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from agentrm_ray.actors.reward.methods.base import RewardSettings, ScoringMethod
+from agentrm_ray.actors.reward.methods.base import EnsembleMember, RewardSettings, ScoringMethod
 
 
 def _value() -> type[ScoringMethod]:
@@ -52,4 +52,4 @@ def method_class(name: str, backend: str = "hf") -> type[ScoringMethod]:
         ) from None
 
 
-__all__ = ["METHODS", "RewardSettings", "ScoringMethod", "method_class"]
+__all__ = ["METHODS", "EnsembleMember", "RewardSettings", "ScoringMethod", "method_class"]

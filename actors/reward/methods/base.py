@@ -11,6 +11,14 @@ from agentrm_ray.prompting import AGENTRM_V1, RMTemplate
 
 
 @dataclass(frozen=True)
+class EnsembleMember:
+    """A further value-RM checkpoint whose score is averaged with the replica's own."""
+
+    model_path: str
+    score_label: int = 0
+
+
+@dataclass(frozen=True)
 class RewardSettings:
     """Plain, picklable settings of one RM replica (derived from the `reward` config)."""
 
@@ -31,6 +39,7 @@ class RewardSettings:
     score_label: int = 0  # value RM: the head output read as the score
     untrained_head: bool = False  # value RM: a backbone given a fresh 1-output head on purpose
     template: RMTemplate = AGENTRM_V1  # value and implicit RMs: the input text's layout
+    ensemble: tuple[EnsembleMember, ...] = ()  # value RM: more heads, the score is the mean
 
 
 class ScoringMethod(ABC):

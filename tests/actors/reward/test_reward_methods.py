@@ -10,7 +10,7 @@ import pytest
 from reward_states import make_sibling_states
 
 from agentrm_ray.actors.reward.api import RMState
-from agentrm_ray.actors.reward.methods import RewardSettings
+from agentrm_ray.actors.reward.methods import EnsembleMember, RewardSettings
 from agentrm_ray.actors.reward.methods.judge_prompts import (
     JudgeParseError,
     parse_pick,
@@ -40,6 +40,22 @@ def test_value_scores_equal_with_and_without_prefix_reuse(tiny_value_model) -> N
     for a, b in zip(reused, full, strict=True):
         assert a.score is not None and math.isclose(a.score, b.score, abs_tol=1e-4)
     assert len({round(r.score, 6) for r in full}) == 4  # different last steps, different values
+
+
+def test_an_ensemble_scores_the_mean_of_its_members(tiny_value_model,
+                                                    tiny_value_model_b) -> None:
+    states = make_sibling_states(3)  # siblings go through the prefix reuse
+    lone = make_sibling_states(1)  # another first step: no sibling, scored whole
+    lone[0].trajectory.steps[0].action = "move left"
+    alone = [_score(RewardWorkerImpl("value", RewardSettings(model_path=path)), states + lone)
+             for path in (tiny_value_model, tiny_value_model_b)]
+    worker = RewardWorkerImpl("value", RewardSettings(
+        model_path=tiny_value_model, ensemble=(EnsembleMember(tiny_value_model_b),)))
+    both = _score(worker, states + lone)
+    assert len(worker.method.heads) == 2 and worker.stats()["prefix_hits"] == 2
+    for mean, a, b in zip(both, *alone, strict=True):
+        assert a.score != b.score  # two different members
+        assert math.isclose(mean.score, (a.score + b.score) / 2, abs_tol=1e-5)
 
 
 @pytest.mark.parametrize("template", sorted(RM_TEMPLATES))
