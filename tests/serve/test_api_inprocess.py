@@ -26,6 +26,7 @@ from sse_client import parse_sse
 from agentrm_ray.serve.api import IngressSettings, create_api
 from agentrm_ray.serve.auth import token_digest
 from agentrm_ray.serve.limits import ServeLimits
+from agentrm_ray.serve.runner import SearchTimeout
 from agentrm_ray.serve.schemas import SearchRequest, SwapRequest
 from agentrm_ray.types import Task
 
@@ -595,3 +596,31 @@ def test_declared_agentgym_families_are_listed_and_resolved_by_the_ingress() -> 
     listed = {e["env_id"]: e for e in envs.json()["envs"]}
     assert listed["agentgym/served_tc-v0"]["tasks"] == {"train": 2, "dev": 0, "test": 3}
     assert unknown.status_code == 422 and "served_tc-0" in unknown.text
+
+
+def test_a_search_is_in_flight_until_its_env_sessions_are_released() -> None:
+    """The stats never show a search ended while it still holds env sessions: its outcome is
+    counted after the release (a test over HTTP read in between, under load)."""
+    from fake_expander import FakeExpander
+
+    world = World(depth=50, delay_s=0.02)
+    service, _ = fake_service(world)
+    in_flight_while_releasing: list[int] = []
+
+    class Recording(FakeExpander):
+        async def release(self, state: Any) -> None:
+            in_flight_while_releasing.append(service.runner.counters.in_flight)
+            await asyncio.sleep(0.01)
+            await super().release(state)
+
+    service.runner.make_expander = lambda scorer: Recording(world, scorer=scorer)
+    request = SearchRequest.model_validate({"task": TOY_TASK, "limits": {"timeout_s": 0.2}})
+
+    async def go() -> None:
+        with pytest.raises(SearchTimeout):
+            await service.runner.run(request, TASK)
+
+    asyncio.run(go())
+    assert in_flight_while_releasing and set(in_flight_while_releasing) == {1}
+    counters = service.runner.counters
+    assert (counters.timed_out, counters.in_flight) == (1, 0) and world.live == set()
