@@ -624,3 +624,14 @@ def test_a_search_is_in_flight_until_its_env_sessions_are_released() -> None:
     assert in_flight_while_releasing and set(in_flight_while_releasing) == {1}
     counters = service.runner.counters
     assert (counters.timed_out, counters.in_flight) == (1, 0) and world.live == set()
+
+
+def test_a_swapped_in_checkpoint_replaces_the_whole_ensemble(tiny_value_model: str,
+                                                             tiny_value_model_b: str) -> None:
+    """The configured ensemble's members were fitted beside the model a swap replaces: the new
+    generation's pool scores with the swapped-in checkpoint alone."""
+    cfg = fake_config(reward__ensemble=f"[{tiny_value_model_b}]")
+    service, _ = fake_service(World(), cfg=cfg)
+    assert cfg.reward.ensemble == [tiny_value_model_b]
+    pool = service._make_pool(tiny_value_model)
+    assert pool.settings.model_path == tiny_value_model and pool.settings.ensemble == ()
