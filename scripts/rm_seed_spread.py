@@ -16,37 +16,24 @@ Then `agentrm-ray report --scaling OUT <root>/runs/eval/best_of_n_oracle
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 from dataclasses import replace
-from pathlib import Path
 
-from agentrm_ray.config import load_config
+from finished_root import load_root, root_parser, scaling_against_the_root
+
 from agentrm_ray.config.models import TrainKind
-from agentrm_ray.data.scaling_report import markdown_report, write_scaling_report
+from agentrm_ray.data.scaling_report import markdown_report
 from agentrm_ray.loop import stages
 from agentrm_ray.loop.columns import LoopColumn
 from agentrm_ray.runtime import ray_session
 
 
-def scaling_against_the_root(layout: stages.LoopLayout, reranked: Path, out: Path) -> dict:
-    """A re-ranked run's scaling report against the root's own pass@N and greedy."""
-    return write_scaling_report([layout.evals / LoopColumn.best_of_n_oracle.value, reranked,
-                                 layout.evals / LoopColumn.greedy.value], out)
-
-
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("-c", "--config", default="fidelity")
-    parser.add_argument("--root", type=Path, required=True, help="a finished quickstart root")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="each --set the root's quickstart ran with (its runs' configs "
-                        "must match)")
+    parser = root_parser(__doc__)
     parser.add_argument("--seeds", type=int, nargs="+", required=True)
     args = parser.parse_args(argv)
 
-    cfg = load_config(args.config, args.set, {"output.dir": str(args.root)})
-    layout = stages.LoopLayout(args.root)
+    cfg, layout = load_root(args)
     root_models = stages.loop_models(cfg, layout)
     reports = {}
     with ray_session(cfg.ray):
@@ -54,8 +41,8 @@ def main(argv: list[str] | None = None) -> None:
             out = args.root / "seeds" / f"seed-{seed}"
             # Only the training sees the seed: the samples and their search config stay the
             # root's, so the re-rank is paired with the root's own columns.
-            trained = stages.refit_stage(cfg, layout, TrainKind.rm_explicit, cfg.policy.model,
-                                         cfg.quickstart.rm_learning_rate, seed, print)
+            trained = stages.rm_stage(cfg, layout, TrainKind.rm_explicit, cfg.policy.model,
+                                      cfg.quickstart.rm_learning_rate, print, seed)
             models = replace(root_models, explicit_rm=trained["model"], explicit_ensemble=())
             print(f"seed {seed}: re-rank")
             asyncio.run(stages.rerank_shared_samples(cfg, layout, models, out,

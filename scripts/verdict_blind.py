@@ -14,12 +14,11 @@ report of that ranking beside the root's pass@N and greedy. No sampling; cached 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-from pathlib import Path
 
-from agentrm_ray.config import load_config
-from agentrm_ray.data.scaling_report import markdown_report, write_scaling_report
+from finished_root import load_root, root_parser, scaling_against_the_root
+
+from agentrm_ray.data.scaling_report import markdown_report
 from agentrm_ray.loop import stages
 from agentrm_ray.loop.columns import LoopColumn
 from agentrm_ray.runtime import ray_session
@@ -27,24 +26,13 @@ from agentrm_ray.search.scorers import VerdictBlindScorer
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("-c", "--config", default="fidelity")
-    parser.add_argument("--root", type=Path, required=True, help="a finished quickstart root")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="each --set the root's quickstart ran with (its runs' configs "
-                        "must match)")
-    args = parser.parse_args(argv)
-
-    cfg = load_config(args.config, args.set, {"output.dir": str(args.root)})
-    layout = stages.LoopLayout(args.root)
-    out = args.root / "analysis" / "verdict-blind"
+    cfg, layout = load_root(root_parser(__doc__).parse_args(argv))
+    out = layout.root / "analysis" / "verdict-blind"
     with ray_session(cfg.ray):
         asyncio.run(stages.rerank_shared_samples(
             cfg, layout, stages.loop_models(cfg, layout), out, "best_of_n, verdict-blind",
             print, wrap=VerdictBlindScorer))
-    report = write_scaling_report([layout.evals / LoopColumn.best_of_n_oracle.value,
-                                   out / LoopColumn.best_of_n.value,
-                                   layout.evals / LoopColumn.greedy.value], out / "scaling")
+    report = scaling_against_the_root(layout, out / LoopColumn.best_of_n.value, out / "scaling")
     print(markdown_report(report))
 
 

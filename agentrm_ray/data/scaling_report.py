@@ -181,10 +181,13 @@ def _group_report(tasks: list[TaskCandidates], scorers: list[str], ns: tuple[int
             "recovered_share_at_n_max": recovered_share(at_max[scorer], at_max[RANDOM],
                                                         at_max[ORACLE]),
         }
+    # greedy's outcome per finished task, by metric: what Best-of-N and beam are paired with
+    greedy_values = {metric: _per_task(greedy, metric) for metric in scaling.METRICS} \
+        if greedy is not None else {}
     if greedy is not None:
         out["greedy"] = {"tokens": _tokens(greedy, keys)}
         for metric in scaling.METRICS:
-            base = _per_task(greedy, metric)
+            base = greedy_values[metric]
             paired = [t for t in tasks if t.key in base]
             out["greedy"][metric] = scaling.bootstrap_mean(
                 [base[t.key] for t in paired], replicates, seed).as_dict() if paired else None
@@ -207,7 +210,7 @@ def _group_report(tasks: list[TaskCandidates], scorers: list[str], ns: tuple[int
             row[metric] = scaling.bootstrap_mean([values[k] for k in finished], replicates,
                                                  seed).as_dict() if finished else None
             row["failed"] = len(ran) - len(finished)
-            base = _per_task(greedy, metric) if greedy is not None else {}
+            base = greedy_values.get(metric, {})
             paired = [k for k in finished if k in base]
             if paired:
                 row["vs_greedy"][metric] = scaling.paired_comparison(

@@ -65,15 +65,13 @@ def run_quickstart(cfg: RootConfig, say: Say, observers: stages.Observers = None
         with times.timed("label", say):
             extra["datasets"] = stages.label_stage(layout, say)
 
-        def train_rm(kind: TrainKind, start_from: str, learning_rate: float) -> dict[str, Any]:
-            return stages.train_stage(
-                stages.training_config(cfg, kind, start_from, q.rm_epochs, learning_rate),
-                kind, layout.data / kind.value, layout.trained(kind), say)
+        def train_rm(kind: TrainKind, start_from: str, learning_rate: float,
+                     seed: int | None = None) -> dict[str, Any]:
+            return stages.rm_stage(cfg, layout, kind, start_from, learning_rate, say, seed)
 
         with times.timed("explicit RM", say):  # a value head on the base model
             explicit = train_rm(TrainKind.rm_explicit, base_model, q.rm_learning_rate)
-            refits = {seed: stages.refit_stage(cfg, layout, TrainKind.rm_explicit, base_model,
-                                               q.rm_learning_rate, seed, say)
+            refits = {seed: train_rm(TrainKind.rm_explicit, base_model, q.rm_learning_rate, seed)
                       for seed in stages.ensemble_seeds(cfg)}
         implicit = None
         if wants_implicit:  # the SFT policy against itself as reference

@@ -205,15 +205,18 @@ def ensemble_seeds(cfg: RootConfig) -> list[int]:
     return [cfg.seed + k for k in range(1, cfg.quickstart.rm_ensemble)]
 
 
-def refit_stage(cfg: RootConfig, layout: LoopLayout, kind: TrainKind, base_model: str,
-                learning_rate: float, seed: int, say: Say) -> dict[str, Any]:
-    """One more fit of an RM on the loop's labels, differing only in its training seed (the
-    order of the rows and the head's initialisation): a member of the RM ensemble."""
-    say(f"  {kind.value}, seed {seed}")
+def rm_stage(cfg: RootConfig, layout: LoopLayout, kind: TrainKind, base_model: str,
+             learning_rate: float, say: Say, seed: int | None = None) -> dict[str, Any]:
+    """Fit an RM on the loop's labels into train/<kind>. With `seed`, a further fit that
+    differs only in its training seed (the order of the rows and the head's initialisation),
+    into train/<kind>-seed-<seed>: a member of the RM ensemble."""
+    output = layout.trained(kind)
+    if seed is not None:
+        say(f"  {kind.value}, seed {seed}")
+        cfg, output = cfg.model_copy(update={"seed": seed}), layout.refit(kind, seed)
     return train_stage(
-        training_config(cfg.model_copy(update={"seed": seed}), kind, base_model,
-                        cfg.quickstart.rm_epochs, learning_rate),
-        kind, layout.data / kind.value, layout.refit(kind, seed), say)
+        training_config(cfg, kind, base_model, cfg.quickstart.rm_epochs, learning_rate),
+        kind, layout.data / kind.value, output, say)
 
 
 def open_run(run_cfg: RootConfig, tasks: list) -> tuple[Any, list | None]:
