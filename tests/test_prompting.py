@@ -56,7 +56,27 @@ def test_the_raw_template_renders_the_policys_own_turn_and_marks_its_emitted_ids
     assert [text[lo:hi] for lo, hi in spans] == ["move north", "move north"]
     (segment,) = AGENTRM_RAW_V1.emitted_segments("Walk.", trajectory)
     assert text[segment[0]:segment[1]] == said.raw and segment[2] == [5, 6, 7]
-    assert AGENTRM_V1.emitted_segments("Walk.", trajectory) == []  # re-rendered: not emitted
+    # The default re-renders the turn canonically, which is not what this policy wrote.
+    assert AGENTRM_V1.emitted_segments("Walk.", trajectory) == []
+
+
+def test_the_default_template_marks_a_canonical_turns_emitted_ids() -> None:
+    """An SFT'd policy writes the canonical turn: the default's text of it is the emitted text,
+    so its ids are used; a step without ids, or written otherwise, is re-tokenised."""
+    canonical = Step(thought="north looks open", action="move north", observation="a hall",
+                     raw="Thought: north looks open\nAction: move north", token_ids=[5, 6, 7])
+    other = canonical.model_copy(update={"raw": "Thought: north looks open\nAction: move north "})
+    for steps, marked in (([canonical, *TRAJECTORY.steps[1:]], [0]),
+                          ([other, *TRAJECTORY.steps[1:]], []),
+                          ([TRAJECTORY.steps[0], canonical], [1])):
+        trajectory = TRAJECTORY.model_copy(update={"steps": steps})
+        text = AGENTRM_V1.text("Walk.", trajectory)
+        segments = AGENTRM_V1.emitted_segments("Walk.", trajectory)
+        assert [text[lo:hi] for lo, hi, _ in segments] == [canonical.raw] * len(marked)
+        assert all(ids == [5, 6, 7] for _, _, ids in segments)
+        # agentrm-v1's step piece opens with the turn: it starts where the state before ends
+        assert [lo for lo, _, _ in segments] == [len(AGENTRM_V1.text("Walk.", trajectory, i))
+                                                 for i in marked]
 
 
 def test_the_default_template_is_the_projects_layout() -> None:

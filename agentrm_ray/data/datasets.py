@@ -66,8 +66,8 @@ SCHEMAS: dict[str, pa.Schema] = {
             pa.field("text", pa.string(), nullable=False),
             pa.field("action_starts", pa.list_(pa.int64()), nullable=False),
             pa.field("action_ends", pa.list_(pa.int64()), nullable=False),
-            # Spans of the text the policy emitted token for token, with those ids (a template
-            # rendering {raw}, a backend giving ids); training uses them. Absent in old sets.
+            # Spans of the text the policy emitted token for token, with those ids
+            # (`RMTemplate.emitted_segments`); training uses them. Absent in old sets.
             pa.field("emitted_starts", pa.list_(pa.int64())),
             pa.field("emitted_ends", pa.list_(pa.int64())),
             pa.field("emitted_ids", pa.list_(pa.list_(pa.int64()))),

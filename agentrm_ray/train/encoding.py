@@ -5,7 +5,7 @@
   so a trained head scores served states on identical token sequences.
 * implicit: RM text with character offsets; a position counts toward the log-ratio when the
   token it predicts starts inside an action span (the implicit RM replica's rule). Spans the
-  policy emitted (`emitted_*` columns: a template rendering {raw}) keep the emitted token ids
+  policy emitted (`emitted_*` columns: `RMTemplate.emitted_segments`) keep the emitted token ids
   (`token_spans.encode_with_emitted_ids`, as the replica does).
 * sft: the conversation through the tokenizer's chat template (the policy backends render
   prompts the same way); only tokens of assistant turns — including their end-of-turn

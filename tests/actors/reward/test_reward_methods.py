@@ -143,16 +143,18 @@ def test_implicit_scores_equal_the_full_forward_log_ratio(tiny_model, tiny_model
             assert any(abs(v) > 1e-3 for v in expected)  # two different models: non-zero
 
 
-def test_implicit_scores_a_turns_emitted_ids_as_its_training_does(tiny_model, tiny_model_b
-                                                                  ) -> None:
-    """With a {raw} template, a step that kept the policy's token ids is scored on those ids
-    (character by character here, which BPE would never re-tokenise to), and the replica's
-    score is the log-ratio over the ids training encodes for the same row."""
+@pytest.mark.parametrize("template_name", ["agentrm-raw-v1", "agentrm-v1"])
+def test_implicit_scores_a_turns_emitted_ids_as_its_training_does(tiny_model, tiny_model_b,
+                                                                  template_name: str) -> None:
+    """A step that kept the policy's token ids is scored on those ids (character by
+    character here, which BPE would never re-tokenise to), and the replica's score is the
+    log-ratio over the ids training encodes for the same row: with a {raw} template, and with
+    the default one, whose canonical turn is here exactly what the policy wrote."""
     import torch
     from transformers import AutoTokenizer
 
     from agentrm_ray.data.labelling import LabelStats, implicit_rows
-    from agentrm_ray.prompting import AGENTRM_RAW_V1
+    from agentrm_ray.prompting import RM_TEMPLATES
     from agentrm_ray.train.encoding import encode_implicit
     from agentrm_ray.types import Candidate, Outcome, SearchResult
 
@@ -162,15 +164,17 @@ def test_implicit_scores_a_turns_emitted_ids_as_its_training_does(tiny_model, ti
     ids = [i for ch in raw for i in tokenizer(ch, add_special_tokens=False)["input_ids"]]
     steps = [*state.trajectory.steps[:-1],
              state.trajectory.steps[-1].model_copy(update={
-                 "action": "move east", "raw": raw, "token_ids": ids})]
+                 "thought": "east is open", "action": "move east", "raw": raw,
+                 "token_ids": ids})]
+    template = RM_TEMPLATES[template_name]
     trajectory = state.trajectory.model_copy(update={
         "steps": steps, "outcome": Outcome(success=True, terminated=True)})
     worker = RewardWorkerImpl("implicit", RewardSettings(
-        model_path=tiny_model_b, reference_path=tiny_model, beta=0.5, template=AGENTRM_RAW_V1))
+        model_path=tiny_model_b, reference_path=tiny_model, beta=0.5, template=template))
     (served,) = _score(worker, [RMState(instruction=state.instruction, trajectory=trajectory)])
     result = SearchResult(task=trajectory.task, strategy="best_of_n", best=trajectory,
                           candidates=[Candidate(trajectory=trajectory)])
-    row = implicit_rows(result, state.instruction, "success", LabelStats(), AGENTRM_RAW_V1)[0]
+    row = implicit_rows(result, state.instruction, "success", LabelStats(), template)[0]
     batch = encode_implicit(tokenizer, [row], max_length=2048).tensors
     input_ids = batch["input_ids"]
     assert any(input_ids[0, i:i + len(ids)].tolist() == ids for i in range(input_ids.shape[1]))
