@@ -82,12 +82,15 @@ def raw_turn(step: Step) -> str:
 # ------------------------------------------------------------------ RM input templates
 # The fields a template may use. Header: {instruction} {goal} {observation} (the first one).
 # Step: {react} (the canonical "Thought: …\nAction: …" turn), {raw} (the policy's own text
-# of the turn, the canonical one where it was not kept), {thought}, {action}, {observation};
-# the action must appear exactly once, through {react}, {raw} or {action}, so the implicit RM
-# can find the tokens it sums over. {raw} is text the policy emitted token for token; {react} is
-# too where the policy wrote the canonical turn. There training uses the emitted token ids.
+# of the turn, the canonical one where it was not kept), {thought}, {action}, {observation}
+# (what the step led to), {previous_observation} (what it acted on: the first observation for
+# the first step); the action must appear exactly once, through {react}, {raw} or {action},
+# so the implicit RM can find the tokens it sums over. {raw} is text the policy emitted token
+# for token; {react} is too where the policy wrote the canonical turn. There training uses the
+# emitted token ids.
 HEADER_FIELDS = frozenset({"instruction", "goal", "observation"})
-STEP_FIELDS = frozenset({"react", "raw", "thought", "action", "observation"})
+STEP_FIELDS = frozenset({"react", "raw", "thought", "action", "observation",
+                         "previous_observation"})
 _ACTION_FIELDS = ("react", "raw", "action")
 _ACTION_MARK = "\x00action\x00"
 _RAW_MARK = "\x00raw\x00"
@@ -97,26 +100,32 @@ _RAW_MARK = "\x00raw\x00"
 class RMTemplate:
     """How (instruction, trajectory) becomes the RM's input text: a header, then one piece
     per step. The text of a state is a prefix of the text of any longer trajectory (the value
-    RM's KV reuse relies on it) by construction. Named and versioned: a checkpoint records the
-    name it was trained with, so a run can be matched to it (`reward.template`)."""
+    RM's KV reuse relies on it) by construction: a step's piece reads only that step and the
+    observation it acted on. Named and versioned: a checkpoint records the name it was trained
+    with, so a run can be matched to it (`reward.template`)."""
 
     name: str
     header_format: str
     step_format: str
 
     def header(self, instruction: str, trajectory: Trajectory) -> str:
-        """The RM input up to (and including) the first observation."""
+        """The RM input before the first step's piece."""
         return self.header_format.format(instruction=instruction, goal=trajectory.goal,
                                          observation=trajectory.initial_observation)
 
-    def step(self, step: Step) -> str:
-        """The RM text one step appends to the state."""
-        return self._format(step, raw=raw_turn(step))
+    def piece(self, trajectory: Trajectory, i: int) -> str:
+        """The RM text step `i` appends to the state before it."""
+        return self._format(trajectory, i)
 
-    def _format(self, step: Step, raw: str, react: str | None = None) -> str:
-        return self.step_format.format(react=step_turn(step) if react is None else react,
-                                       raw=raw, thought=step.thought, action=step.action,
-                                       observation=step.observation)
+    def _format(self, trajectory: Trajectory, i: int, step: Step | None = None,
+                raw: str | None = None, react: str | None = None) -> str:
+        """Step i's piece; `step`, `raw`, `react` stand in for its fields (to find spans)."""
+        step = trajectory.steps[i] if step is None else step
+        before = trajectory.steps[i - 1].observation if i else trajectory.initial_observation
+        return self.step_format.format(
+            react=step_turn(step) if react is None else react,
+            raw=raw_turn(step) if raw is None else raw, thought=step.thought,
+            action=step.action, observation=step.observation, previous_observation=before)
 
     @property
     def renders_raw(self) -> bool:
@@ -125,8 +134,9 @@ class RMTemplate:
 
     def text(self, instruction: str, trajectory: Trajectory, upto: int | None = None) -> str:
         """The RM input for the state after `upto` steps (default: all of them)."""
-        steps = trajectory.steps if upto is None else trajectory.steps[:upto]
-        return self.header(instruction, trajectory) + "".join(self.step(s) for s in steps)
+        count = len(trajectory.steps) if upto is None else min(upto, len(trajectory.steps))
+        return self.header(instruction, trajectory) + "".join(
+            self.piece(trajectory, i) for i in range(count))
 
     def text_and_action_spans(self, instruction: str, trajectory: Trajectory
                               ) -> tuple[str, list[tuple[int, int]]]:
@@ -134,19 +144,19 @@ class RMTemplate:
         sums its log-ratio over exactly those tokens, in training and in scoring)."""
         text = self.header(instruction, trajectory)
         spans = []
-        for step in trajectory.steps:
+        for i, step in enumerate(trajectory.steps):
             if self.renders_raw:  # the action inside the policy's own text, its last mention
                 raw = raw_turn(step)
                 at = raw.rfind(step.action) if step.action else -1
-                marked = self._format(step, _RAW_MARK)
-                base = len(text) + marked.index(_RAW_MARK)
+                base = len(text) + self._format(trajectory, i, raw=_RAW_MARK).index(_RAW_MARK)
                 start = base + at if at >= 0 else base + len(raw)
                 spans.append((start, start + (len(step.action) if at >= 0 else 0)))
             else:
-                marked = self.step(step.model_copy(update={"action": _ACTION_MARK}))
+                marked = self._format(trajectory, i,
+                                      step=step.model_copy(update={"action": _ACTION_MARK}))
                 start = len(text) + marked.index(_ACTION_MARK)
                 spans.append((start, start + len(step.action)))
-            text += self.step(step)
+            text += self.piece(trajectory, i)
         return text, spans
 
     def emitted_segments(self, instruction: str, trajectory: Trajectory
@@ -156,25 +166,26 @@ class RMTemplate:
         re-tokenising it (re-tokenising a conversation changes its ids)."""
         segments = []
         text = self.header(instruction, trajectory)
-        for step in trajectory.steps:
-            start = self._emitted_start(step)
+        for i, step in enumerate(trajectory.steps):
+            start = self._emitted_start(trajectory, i)
             if start is not None:
                 segments.append((len(text) + start, len(text) + start + len(step.raw),
                                  list(step.token_ids)))
-            text += self.step(step)
+            text += self.piece(trajectory, i)
         return segments
 
-    def _emitted_start(self, step: Step) -> int | None:
-        """Where this step's emitted text starts in its piece, if the piece holds it: {raw}
+    def _emitted_start(self, trajectory: Trajectory, i: int) -> int | None:
+        """Where step i's emitted text starts in its piece, if the piece holds it: {raw}
         always does; {react} does when the policy wrote the canonical turn, which an SFT'd
         policy does (12,652 of 12,656 steps of fidelity run 4's samples), so the default
         template trains on emitted ids too."""
+        step = trajectory.steps[i]
         if step.token_ids is None or step.raw is None:
             return None
         if self.renders_raw:
-            return self._format(step, _RAW_MARK).index(_RAW_MARK)
+            return self._format(trajectory, i, raw=_RAW_MARK).index(_RAW_MARK)
         if "{react}" in self.step_format and step.raw == step_turn(step):
-            return self._format(step, raw_turn(step), react=_RAW_MARK).index(_RAW_MARK)
+            return self._format(trajectory, i, react=_RAW_MARK).index(_RAW_MARK)
         return None
 
 
@@ -209,13 +220,23 @@ AGENTRM_RAW_V1 = RMTemplate(
     header_format=AGENTRM_V1.header_format,
     step_format="{raw}\nObservation: {observation}\n",
 )
+# The state as the policy saw it when it acted, then its action: every observation but the
+# last. A finished trajectory's last observation often states its outcome ("You completed the
+# mission", "Your score ...: 1.00"); an RM trained on this text cannot read that verdict and
+# must judge the actions (fidelity run 4's agentrm-v1 RM read it: docs/fidelity.md).
+AGENTRM_ACT_V1 = RMTemplate(
+    name="agentrm-act-v1",
+    header_format="{instruction}\n" + TASK_HEADER + "\n",
+    step_format="Observation: {previous_observation}\n{react}\n",
+)
 # The same content without our labels: the goal and observations as they are, one per line.
 PLAIN_V1 = RMTemplate(
     name="plain-v1",
     header_format="{instruction}\n{goal}\n{observation}\n",
     step_format="{thought}\n{action}\n{observation}\n",
 )
-RM_TEMPLATES: dict[str, RMTemplate] = {t.name: t for t in (AGENTRM_V1, AGENTRM_RAW_V1, PLAIN_V1)}
+RM_TEMPLATES: dict[str, RMTemplate] = {
+    t.name: t for t in (AGENTRM_V1, AGENTRM_RAW_V1, AGENTRM_ACT_V1, PLAIN_V1)}
 DEFAULT_RM_TEMPLATE = AGENTRM_V1.name
 
 
@@ -232,16 +253,6 @@ def resolve_rm_template(spec: str | RMTemplateConfig, field: str = "reward.templ
     if problems:
         raise ConfigError([ConfigProblem(field, p) for p in problems])
     return RMTemplate(spec.name, spec.header, spec.step)
-
-
-def rm_header(instruction: str, trajectory: Trajectory) -> str:
-    """The default template's header (`AGENTRM_V1`)."""
-    return AGENTRM_V1.header(instruction, trajectory)
-
-
-def rm_step_text(step: Step) -> str:
-    """The default template's text of one step."""
-    return AGENTRM_V1.step(step)
 
 
 def rm_text(instruction: str, trajectory: Trajectory, upto: int | None = None) -> str:

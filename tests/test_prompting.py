@@ -16,6 +16,7 @@ from agentrm_ray.config import ConfigError, config_hash, load_config
 from agentrm_ray.config.models import RMTemplateConfig
 from agentrm_ray.models.provenance import PROVENANCE_FILE
 from agentrm_ray.prompting import (
+    AGENTRM_ACT_V1,
     AGENTRM_RAW_V1,
     AGENTRM_V1,
     PLAIN_V1,
@@ -34,7 +35,7 @@ CUSTOM = RMTemplateConfig(name="mine-v1", header="<task>{goal}</task>{observatio
                           step="<act>{action}</act><obs>{observation}</obs>")
 
 
-@pytest.mark.parametrize("template", [AGENTRM_V1, AGENTRM_RAW_V1, PLAIN_V1,
+@pytest.mark.parametrize("template", [AGENTRM_V1, AGENTRM_RAW_V1, AGENTRM_ACT_V1, PLAIN_V1,
                                       resolve_rm_template(CUSTOM)])
 def test_a_states_text_is_a_prefix_of_every_longer_ones_and_spans_hold_the_actions(
         template) -> None:
@@ -87,6 +88,20 @@ def test_the_default_template_is_the_projects_layout() -> None:
         "Action: move north\nObservation: the exit\n")
     assert resolve_rm_template(CUSTOM).text("x", TRAJECTORY, upto=1) == (
         "<task>reach the exit</task>a room|<act>move north</act><obs>a hall</obs>")
+
+
+def test_the_act_template_ends_at_the_last_action_and_never_shows_the_last_observation(
+        ) -> None:
+    """What each step acted on, then the step: the outcome the last observation states is not
+    in the text, and each state's text is a prefix of the next one's."""
+    text = AGENTRM_ACT_V1.text("Walk.", TRAJECTORY)
+    assert text == ("Walk.\nYour task is to: reach the exit\n"
+                    "Observation: a room\nThought: north looks open\nAction: move north\n"
+                    "Observation: a hall\nAction: move north\n")
+    assert "the exit" not in text.split("\n", 2)[2]
+    assert AGENTRM_ACT_V1.text("Walk.", TRAJECTORY, upto=1) == (
+        "Walk.\nYour task is to: reach the exit\n"
+        "Observation: a room\nThought: north looks open\nAction: move north\n")
 
 
 @pytest.mark.parametrize("spec, match", [

@@ -14,6 +14,7 @@ import typer
 
 from agentrm_ray.cli.common import ConfigOption, SetOption, resolve_config, stdout, user_errors
 from agentrm_ray.config.models import TrainKind
+from agentrm_ray.prompting import RM_TEMPLATES, resolve_rm_template
 
 
 # --------------------------------------------------------------------------- label
@@ -35,6 +36,10 @@ def label(
         "([0,1], trained with MSE).")] = "success",
     seed: Annotated[int | None, typer.Option(
         help="Seed of the task split. Default: the run's seed.", show_default=False)] = None,
+    template: Annotated[str | None, typer.Option(
+        help="RM text template the sets are rendered with (built-in: "
+        f"{', '.join(sorted(RM_TEMPLATES))}); the RMs trained on them must be served with it "
+        "(reward.template). Default: the run's reward.template.", show_default=False)] = None,
 ) -> None:
     """Label a search run into RM training sets (Parquet + manifest.json).
 
@@ -52,12 +57,10 @@ def label(
     with user_errors():
         run_dir = Path(run)
         config = read_manifest(run_dir, DatasetError).config
-        options = LabelOptions(
-            min_visits=min_visits if min_visits is not None else config.search.mcts.min_visits,
-            val_fraction=val_fraction,
-            seed=seed if seed is not None else config.seed,
+        options = LabelOptions.of_config(
+            config, min_visits=min_visits, val_fraction=val_fraction, seed=seed,
             implicit_label=implicit_label,
-        )
+            template=None if template is None else resolve_rm_template(template, "--template"))
         report = label_run(run_dir, Path(output) if output else run_dir / "data", options)
     for kind, manifest in report.manifests.items():
         counts, tasks = manifest["counts"], manifest["tasks"]

@@ -157,7 +157,8 @@ class RMTemplateConfig(_Section):
     """An RM input template of your own, to match a checkpoint trained on another rendering.
     Header fields: {instruction} {goal} {observation}; step fields: {react} (the
     "Thought: …\nAction: …" turn), {raw} (the turn as the policy wrote it), {thought},
-    {action}, {observation}. The RM's text is the header, then one step piece per step."""
+    {action}, {observation} (what the step led to), {previous_observation} (what it acted
+    on). The RM's text is the header, then one step piece per step."""
 
     name: str = Field(min_length=1, description="Its name and version, e.g. 'mine-v1': "
                       "recorded in the RMs trained with it.")
@@ -200,7 +201,9 @@ class RewardConfig(_Section):
     template: str | RMTemplateConfig = Field(
         "agentrm-v1", description="Value and implicit RMs: how (instruction, trajectory) "
         "becomes the RM's text. A built-in name (agentrm-v1: this project's, the default; "
-        "agentrm-raw-v1: each turn as the policy wrote it; plain-v1: without labels) or "
+        "agentrm-raw-v1: each turn as the policy wrote it; agentrm-act-v1: ends at the last "
+        "action, so the RM never reads the outcome a final observation states; plain-v1: "
+        "without labels) or "
         "{name, header, step} of your own. Match the "
         "template a checkpoint was trained with; ours record it.")
     beta: float = Field(0.05, gt=0, description="Implicit RM only: the beta of beta*log ratio.")

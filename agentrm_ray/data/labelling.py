@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentrm_ray.data.datasets import (
     KIND_EXPLICIT,
@@ -34,6 +34,9 @@ from agentrm_ray.data.results import RESULTS, RunStore, read_manifest
 from agentrm_ray.data.splits import task_group, validation_tasks
 from agentrm_ray.prompting import AGENTRM_V1, RMTemplate, resolve_rm_template
 from agentrm_ray.types import Node, SearchResult, Step, Trajectory
+
+if TYPE_CHECKING:
+    from agentrm_ray.config.models import RootConfig
 
 InstructionFor = Callable[[str], str]
 IMPLICIT_LABELS = {"success": LABEL_BINARY, "progress": LABEL_CONTINUOUS}
@@ -58,6 +61,16 @@ class LabelOptions:
             )
         if not 0.0 <= self.val_fraction < 1.0:
             raise DatasetError(f"val_fraction must lie in [0, 1), got {self.val_fraction}")
+
+    @classmethod
+    def of_config(cls, config: RootConfig, **overrides: Any) -> LabelOptions:
+        """A config's labelling: its MCTS min_visits, its seed and its `reward.template`
+        (the rendering the RMs it trains will be served with), unless overridden. The label
+        CLI passes the searched run's config, the loop its own (its collect run searches
+        without an RM, so the trees hold no template)."""
+        defaults = {"min_visits": config.search.mcts.min_visits, "seed": config.seed,
+                    "template": resolve_rm_template(config.reward.template)}
+        return cls(**{**defaults, **{k: v for k, v in overrides.items() if v is not None}})
 
 
 @dataclass
@@ -383,9 +396,7 @@ def label_run(
     if instruction_for is None:
         instruction_for = PromptBook.from_config(manifest.config.prompts).rm_instruction_of_env
     if options is None:
-        options = LabelOptions(min_visits=manifest.config.search.mcts.min_visits,
-                               seed=manifest.config.seed,
-                               template=resolve_rm_template(manifest.config.reward.template))
+        options = LabelOptions.of_config(manifest.config)
     results = RunStore(run_dir, manifest.config_hash).load_results()
     if not results:
         raise DatasetError(f"{str(run_dir / RESULTS)!r} holds no results: nothing to label")

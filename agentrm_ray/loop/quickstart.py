@@ -63,7 +63,7 @@ def run_quickstart(cfg: RootConfig, say: Say, observers: stages.Observers = None
         with times.timed("collect", say):
             asyncio.run(stages.collect_stage(cfg, layout, policy, say, observers))
         with times.timed("label", say):
-            extra["datasets"] = stages.label_stage(layout, say)
+            extra["datasets"] = stages.label_stage(cfg, layout, say)
 
         def train_rm(kind: TrainKind, start_from: str, learning_rate: float,
                      seed: int | None = None) -> dict[str, Any]:

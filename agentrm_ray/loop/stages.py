@@ -257,16 +257,17 @@ async def collect_stage(cfg: RootConfig, layout: LoopLayout, policy: str, say: S
                                 observers() if observers else None, warn=say))
 
 
-def label_stage(layout: LoopLayout, say: Say) -> dict[str, Any]:
+def label_stage(cfg: RootConfig, layout: LoopLayout, say: Say) -> dict[str, Any]:
     """Trees -> explicit (state, value) and implicit (trajectory, outcome) sets.
 
     Cheap and deterministic, so it always reruns: a collect stage that gained tasks after a
     resume is then labelled in full, and unchanged data keeps its fingerprint (training stays
     cached).
     """
-    from agentrm_ray.data.labelling import CONTRAST_SPAN, label_run
+    from agentrm_ray.data.labelling import CONTRAST_SPAN, LabelOptions, label_run
 
-    report = label_run(layout.collect, layout.data)
+    # The root's template, not the collect run's: that one searched without an RM.
+    report = label_run(layout.collect, layout.data, LabelOptions.of_config(cfg))
     for kind, manifest in report.manifests.items():
         say(f"  {kind}: {manifest['counts']['train']} train / {manifest['counts']['val']} val")
     for kind, why in report.skipped.items():

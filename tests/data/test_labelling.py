@@ -180,6 +180,27 @@ def test_label_cli(tmp_path) -> None:
     assert (store.root / "data" / "rm-explicit" / "train.parquet").is_file()
     bad = CliRunner().invoke(app, ["label", "--run", str(tmp_path / "missing")])
     assert bad.exit_code == 2 and "not a run directory" in bad.output
+    # --template renders the sets (and the manifest the trained RM records) another way
+    act = CliRunner().invoke(app, ["label", "--run", str(store.root), "--min-visits", "1",
+                                   "--template", "agentrm-act-v1", "-o", str(tmp_path / "act")])
+    assert act.exit_code == 0, act.output
+    manifest = json.loads((tmp_path / "act/rm-explicit/manifest.json").read_text())
+    assert manifest["rm_template"]["name"] == "agentrm-act-v1"
+    rows = load_dataset(tmp_path / "act/rm-explicit", "rm-explicit").train
+    last_lines = {r["text"].rstrip("\n").rsplit("\n", 1)[-1].split(":")[0] for r in rows}
+    assert last_lines == {"Action", "Your task is to"}  # a state ends at its action (or goal)
+    unknown = CliRunner().invoke(app, ["label", "--run", str(store.root), "--template", "v9"])
+    assert unknown.exit_code == 2 and "--template" in unknown.output and "'v9'" in unknown.output
+
+
+def test_label_options_of_a_config_take_its_template_unless_overridden() -> None:
+    cfg = load_config(None, ["reward.template=agentrm-act-v1", "search.mcts.min_visits=3",
+                             "seed=7"])
+    options = LabelOptions.of_config(cfg)
+    assert (options.template.name, options.min_visits, options.seed) == ("agentrm-act-v1", 3, 7)
+    assert LabelOptions.of_config(cfg, template=RM_TEMPLATES["plain-v1"], seed=None
+                                  ).template.name == "plain-v1"
+    assert LabelOptions.of_config(load_config(None, [])).template.name == "agentrm-v1"
 
 
 def test_label_growth_counts_the_sets_of_each_prefix_of_the_run() -> None:

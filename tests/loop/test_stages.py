@@ -41,3 +41,28 @@ def test_the_ensemble_s_fits_are_found_where_the_loop_trains_them(tmp_path: Path
     assert models.explicit_ensemble == tuple(
         str(tmp_path / f"train/rm-explicit-seed-{s}/model") for s in (8, 9))
     assert models.policy == str(tmp_path / "train/policy-sft/model")
+
+
+def test_the_label_stage_renders_with_the_loops_template_not_the_collect_runs(
+        tmp_path: Path) -> None:
+    """The collect run searches without an RM, so its config holds the default template; the
+    RMs the loop trains are served with the loop's `reward.template`, so their labels must be
+    rendered with it (else serving refuses them, or worse, reads another layout)."""
+    import json
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "data"))
+    from rm_trees import tree_result
+
+    from agentrm_ray.data.results import RunStore
+    from agentrm_ray.loop.stages import collect_config, label_stage
+
+    cfg = load_config(overrides=["reward.template=agentrm-act-v1", "search.mcts.min_visits=1"])
+    layout = LoopLayout(tmp_path)
+    store = RunStore.open(layout.collect, collect_config(cfg))
+    for i in range(4):
+        store.append(tree_result(task_id=f"t{i}"))
+    label_stage(cfg, layout, lambda line: None)
+    for kind in ("rm-explicit", "rm-implicit"):
+        manifest = json.loads((layout.data / kind / "manifest.json").read_text())
+        assert manifest["rm_template"]["name"] == "agentrm-act-v1", kind

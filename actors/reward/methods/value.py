@@ -95,7 +95,8 @@ class ValueMethod(ScoringMethod):
         """Every state's score by one head: siblings through their shared prefix's cache."""
         scores = [0.0] * len(states)
         for prefix, members in shared.items():
-            suffixes = [self.settings.template.step(states[i].trajectory.steps[-1])
+            suffixes = [self.settings.template.piece(states[i].trajectory,
+                                                     len(states[i].trajectory.steps) - 1)
                         for i in members]
             for i, value in zip(members, self._score_with_prefix(head, prefix, suffixes),
                                 strict=True):
