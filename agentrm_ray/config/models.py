@@ -152,6 +152,12 @@ class RewardMethod(str, Enum):
         scores nothing). The one place this is decided: pools, checks and Serve ask here."""
         return self in (RewardMethod.value, RewardMethod.implicit, RewardMethod.judge)
 
+    @property
+    def reads_template(self) -> bool:
+        """Whether its model reads states through `reward.template` (the judge writes its own
+        prompt; oracle and none read no text)."""
+        return self in (RewardMethod.value, RewardMethod.implicit)
+
 
 class RMTemplateConfig(_Section):
     """An RM input template of your own, to match a checkpoint trained on another rendering.

@@ -11,7 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agentrm_ray.config import RootConfig
-from agentrm_ray.config.models import LoopColumn, RewardBackend, RewardMethod, SearchStrategy
+from agentrm_ray.config.models import (
+    LoopColumn,
+    RewardBackend,
+    RewardConfig,
+    RewardMethod,
+    SearchStrategy,
+)
 
 
 @dataclass(frozen=True)
@@ -52,9 +58,13 @@ def column_config(base: RootConfig, column: LoopColumn, models: LoopModels,
     spec = COLUMNS[column]
     # reward.backend chooses the value RM's engine: a column scoring another way runs on hf.
     backend = base.reward.backend if spec.method is RewardMethod.value else RewardBackend.hf
+    # A column whose scorer reads no template keeps the default: a template set for the RMs
+    # must not make its run look like another config's (its cache is the same run).
+    template = (base.reward.template if spec.method.reads_template
+                else RewardConfig.model_fields["template"].default)
     reward = base.reward.model_copy(update={"method": spec.method, "model": None,
                                             "reference_model": None, "backend": backend,
-                                            "ensemble": []})
+                                            "ensemble": [], "template": template})
     if spec.method is RewardMethod.value:
         reward = reward.model_copy(update={"model": _needs(models.explicit_rm, column),
                                            "ensemble": list(models.explicit_ensemble)})

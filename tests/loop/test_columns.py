@@ -51,6 +51,22 @@ def test_the_explicit_rm_ensemble_ranks_the_explicit_rm_columns_only(column: Loo
     assert cfg.reward.ensemble == (["/m/value-seed-1"] if value else [])
 
 
+@pytest.mark.parametrize("column", list(LoopColumn))
+def test_the_rm_template_reaches_the_columns_whose_rm_reads_it(column: LoopColumn,
+                                                               tmp_path: Path) -> None:
+    """Greedy, the oracle and the judge read no template: their runs keep the default, so
+    a loop with another template reuses (and links to) the same greedy and oracle runs."""
+    from agentrm_ray.config import config_hash
+
+    base = load_config("quickstart", ["reward.template=agentrm-act-v1"])
+    cfg = column_config(base, column, MODELS, tmp_path)
+    reads = COLUMNS[column].method in (RewardMethod.value, RewardMethod.implicit)
+    assert cfg.reward.template == ("agentrm-act-v1" if reads else "agentrm-v1")
+    if not reads:
+        plain = column_config(load_config("quickstart"), column, MODELS, tmp_path)
+        assert config_hash(cfg) == config_hash(plain)
+
+
 def test_a_loop_ensemble_on_a_vllm_rm_is_refused_before_it_trains() -> None:
     with pytest.raises(ConfigError, match="quickstart.rm_ensemble"):
         load_config("quickstart", ["quickstart.rm_ensemble=2", "reward.backend=vllm"])
