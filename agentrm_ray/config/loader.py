@@ -128,6 +128,16 @@ def config_hash(cfg: RootConfig) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
+def hash_without_rm_choice(cfg: RootConfig) -> str:
+    """`config_hash` of the config as if the RM were chosen by default (template, backend,
+    ensemble): the key of what no RM reads, such as the quickstart's demos, so a loop that
+    only renders or ensembles its RMs otherwise reuses them. The fields hash only when set,
+    so keys made before they existed still match."""
+    reset = {name: RewardConfig.model_fields[name].get_default(call_default_factory=True)
+             for name in _REWARD_HASHED_WHEN_SET}
+    return config_hash(cfg.model_copy(update={"reward": cfg.reward.model_copy(update=reset)}))
+
+
 def _suite_digest(name_or_path: str) -> str | None:
     """A suite file's parsed content (comments and layout aside), found as the run finds it: a
     path, else a bundled suite's name. None where it cannot be read: the suite's loader

@@ -148,7 +148,7 @@ def make_demos(cfg: RootConfig, layout: LoopLayout, say: Say) -> Path:
     kept: a longer one teaches a plan the policy is never given the steps to carry out, and
     its long chat is the costliest row to train on.
     """
-    from agentrm_ray.config import config_hash
+    from agentrm_ray.config.loader import hash_without_rm_choice
     from agentrm_ray.data.datasets import KIND_SFT
     from agentrm_ray.data.demos import collect_demos, write_demos
     from agentrm_ray.data.results import OutputDirError
@@ -156,7 +156,7 @@ def make_demos(cfg: RootConfig, layout: LoopLayout, say: Say) -> Path:
     from agentrm_ray.tasks import select_tasks
 
     target = layout.data / KIND_SFT
-    made_for = {"suite": cfg.tasks.suite, "config_hash": config_hash(cfg),
+    made_for = {"suite": cfg.tasks.suite, "config_hash": hash_without_rm_choice(cfg),
                 "demos_per_family": cfg.quickstart.demos_per_family}
     if (target / "manifest.json").is_file():
         cached = read_json(target / "manifest.json")

@@ -21,6 +21,11 @@ def test_demos_are_reused_only_for_the_config_they_were_made_for(tmp_path: Path)
     target = make_demos(cfg, layout, said.append)
     assert (target / "manifest.json").is_file()
     assert make_demos(cfg, layout, said.append) == target and said[-1].startswith("  cached")
+    # No RM reads the demos: another RM template or ensemble reuses them.
+    rm_choice = cfg.model_copy(update={"reward": cfg.reward.model_copy(update={
+        "template": "agentrm-act-v1", "ensemble": ["/rm/seed-1"]})})
+    assert make_demos(rm_choice, layout, said.append) == target and said[-1].startswith(
+        "  cached")
     other_suite = cfg.model_copy(update={"tasks": cfg.tasks.model_copy(
         update={"suite": "fidelity"})})
     with pytest.raises(OutputDirError, match="another config .*suite tiny there, fidelity here"):
