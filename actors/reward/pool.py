@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from agentrm_ray.config import ConfigError, ConfigProblem
 from agentrm_ray.config.models import RewardConfig, RewardMethod, RootConfig
 from agentrm_ray.models import resolve_model
 from agentrm_ray.models.provenance import PROVENANCE_FILE, trained_rm_template
+from agentrm_ray.models.registry import KNOWN_MODELS
+from agentrm_ray.models.value_head import HINT as VALUE_HEAD_HINT
 from agentrm_ray.models.value_head import ValueHeadError, check_value_head
 from agentrm_ray.prompting import RMTemplate, resolve_rm_template
 
@@ -36,6 +39,50 @@ def ensemble_names(r: RewardConfig) -> dict[str, str]:
     return {f"reward.ensemble[{i}]": name for i, name in enumerate(r.ensemble)}
 
 
+@dataclass(frozen=True)
+class ScoringCheckpoint:
+    """One checkpoint whose output is (part of) the score, as the check found it."""
+
+    field: str  # its config field: reward.model or reward.ensemble[i]
+    path: Path | None  # None: a packaged base model not converted yet (validation only)
+    label: int  # the head's output that is the score (value RM)
+    untrained: bool  # a fresh random head, allowed by reward.allow_untrained_head
+
+
+def checked_scoring_checkpoints(cfg: RootConfig, on_disk: bool) -> list[ScoringCheckpoint]:
+    """The one check of the checkpoints whose outputs are the score (reward.model and the
+    ensemble members) of a value or implicit RM: a value RM's trained head (or the allowance,
+    for reward.model only), and the RM template each was trained on. Errors name the field.
+
+    `on_disk=False` (config validation) leaves packaged base models unconverted: they are
+    causal LMs, so they have no value head and record no template; the replicas' settings ask
+    with `on_disk=True`, which converts them."""
+    r: RewardConfig = cfg.reward
+    if r.method not in (RewardMethod.value, RewardMethod.implicit):
+        return []
+    template = resolve_rm_template(r.template)
+    names = reward_model_names(cfg)
+    scored_by = {"reward.model": names["reward.model"]} | ensemble_names(r)
+    found = []
+    for field, name in scored_by.items():
+        path = (resolve_model(name, field=field)
+                if on_disk or name not in KNOWN_MODELS else None)
+        label, untrained = 0, False
+        if r.method is RewardMethod.value:
+            allowed = r.allow_untrained_head and field == "reward.model"
+            if path is None:  # a packaged base model: a causal LM, never a value head
+                if not allowed:
+                    raise ValueHeadError(f"{field}={name}: a packaged base model has no "
+                                         f"trained value head; {VALUE_HEAD_HINT}")
+                label, untrained = r.score_label or 0, True
+            else:
+                label, untrained = value_head_of(path, r.score_label, allowed, field)
+        if path is not None:
+            check_trained_template(path, template, field=field)
+        found.append(ScoringCheckpoint(field, path, label, untrained))
+    return found
+
+
 def reward_settings(cfg: RootConfig) -> RewardSettings:
     """Settings of one RM replica; model names resolve (or fail) before any actor starts."""
     r: RewardConfig = cfg.reward
@@ -46,19 +93,9 @@ def reward_settings(cfg: RootConfig) -> RewardSettings:
         reference = str(
             resolve_model(names["reward.reference_model"], field="reward.reference_model")
         )
-    label, untrained = 0, False
-    if r.method is RewardMethod.value:
-        label, untrained = value_head_of(model, r.score_label, r.allow_untrained_head)
-    template = resolve_rm_template(r.template)
-    if r.method in (RewardMethod.value, RewardMethod.implicit):
-        check_trained_template(model, template)
-    members: list[EnsembleMember] = []
-    if r.method is RewardMethod.value:
-        for field, name in ensemble_names(r).items():
-            member = resolve_model(name, field=field)
-            member_label = check_value_head(member, r.score_label, field=field)
-            check_trained_template(member, template, field=field)
-            members.append(EnsembleMember(str(member), member_label))
+    scoring = checked_scoring_checkpoints(cfg, on_disk=True)
+    label, untrained = (scoring[0].label, scoring[0].untrained) if scoring else (0, False)
+    members = tuple(EnsembleMember(str(c.path), c.label) for c in scoring[1:])
     return RewardSettings(
         model_path=str(model),
         reference_path=reference,
@@ -76,8 +113,8 @@ def reward_settings(cfg: RootConfig) -> RewardSettings:
         gpus=GpuReservation(r.num_gpus_per_replica, "reward.num_gpus_per_replica"),
         score_label=label,
         untrained_head=untrained,
-        template=template,
-        ensemble=tuple(members),
+        template=resolve_rm_template(r.template),
+        ensemble=members,
     )
 
 
@@ -98,13 +135,13 @@ def check_trained_template(model: str | Path, template: RMTemplate,
             f"{PROVENANCE_FILE} has the formats)"))])
 
 
-def value_head_of(model: str | Path, score_label: int | None, allow_untrained: bool
-                  ) -> tuple[int, bool]:
+def value_head_of(model: str | Path, score_label: int | None, allow_untrained: bool,
+                  field: str = "reward.model") -> tuple[int, bool]:
     """(score output, whether the head is a fresh random one) of a value RM checkpoint:
     refused here, before any actor loads it, unless it has a trained head or the config allows
     an untrained one (models/value_head.py)."""
     try:
-        return check_value_head(model, score_label), False
+        return check_value_head(model, score_label, field=field), False
     except ValueHeadError:
         if not allow_untrained:
             raise

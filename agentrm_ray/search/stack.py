@@ -15,10 +15,8 @@ from agentrm_ray.actors.placement import ReplicaDemand, alive_nodes, placement_p
 from agentrm_ray.actors.policy.pool import PolicyPool
 from agentrm_ray.actors.reward.pool import (
     RewardPool,
-    check_trained_template,
-    ensemble_names,
+    checked_scoring_checkpoints,
     reward_model_names,
-    value_head_of,
 )
 from agentrm_ray.config import ConfigError, RootConfig
 from agentrm_ray.config.models import PolicyBackend, RewardMethod
@@ -26,10 +24,7 @@ from agentrm_ray.envs.agentgym.declared import declare_agentgym_families, unreac
 from agentrm_ray.errors import AgentRMError
 from agentrm_ray.models.prepare import prepare
 from agentrm_ray.models.registry import KNOWN_MODELS, is_prepared, resolve_model
-from agentrm_ray.models.value_head import HINT as VALUE_HEAD_HINT
-from agentrm_ray.models.value_head import ValueHeadError, check_value_head
 from agentrm_ray.prompt_book import PromptBook
-from agentrm_ray.prompting import resolve_rm_template
 from agentrm_ray.search.expander import Expander
 from agentrm_ray.search.pool_expander import PoolExpander
 from agentrm_ray.search.scorers import NoScorer, OracleScorer, PoolScorer, Scorer
@@ -72,31 +67,9 @@ def check_before_start(cfg: RootConfig) -> SelectedTasks:
     for field, name in names.items():
         if name not in KNOWN_MODELS:
             resolve_model(name, field=field)
-    if uses_reward_model(cfg) and cfg.reward.method in (RewardMethod.value,
-                                                        RewardMethod.implicit):
-        # the checkpoints whose outputs are the score: the RM and any ensemble members
-        scored_by = {"reward.model": names["reward.model"]} | ensemble_names(cfg.reward)
-        template = resolve_rm_template(cfg.reward.template)
-        for field, name in scored_by.items():
-            if cfg.reward.method is RewardMethod.value:
-                _check_value_rm(cfg, field, name)
-            if name not in KNOWN_MODELS:
-                check_trained_template(resolve_model(name, field=field), template, field=field)
+    if uses_reward_model(cfg):
+        checked_scoring_checkpoints(cfg, on_disk=False)
     return selected
-
-
-def _check_value_rm(cfg: RootConfig, field: str, name: str) -> None:
-    """A value RM must have a trained head (or the config must allow a random one)."""
-    if name in KNOWN_MODELS:  # packaged base models: causal LMs, never a value head
-        if not cfg.reward.allow_untrained_head:
-            raise ValueHeadError(f"{field}={name}: a packaged base model has no trained "
-                                 f"value head; {VALUE_HEAD_HINT}")
-        return
-    path = resolve_model(name, field=field)
-    if field == "reward.model":
-        value_head_of(path, cfg.reward.score_label, cfg.reward.allow_untrained_head)
-    else:  # an ensemble member: never a random head (the config rules refuse the allowance)
-        check_value_head(path, cfg.reward.score_label, field=field)
 
 
 def _reward_of(cfg: RootConfig, with_model: bool, prompts: PromptBook

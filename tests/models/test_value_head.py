@@ -79,3 +79,8 @@ def test_every_ensemble_member_is_checked_and_named(tiny_model: str, tiny_value_
     for check in (check_before_start, reward_settings):
         with pytest.raises(ValueHeadError, match=rf"reward.ensemble\[1\]={tiny_model}"):
             check(headless)
+    # A packaged base model is a causal LM: validation refuses it as a member without
+    # converting it (only reward.model may take the untrained-head allowance).
+    packaged = load_config(overrides=[*sets, "reward.ensemble=[smollm2-135m]"])
+    with pytest.raises(ValueHeadError, match=r"reward.ensemble\[0\]=smollm2-135m: a packaged"):
+        check_before_start(packaged)
