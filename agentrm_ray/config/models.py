@@ -209,9 +209,8 @@ class RewardConfig(_Section):
         "becomes the RM's text. A built-in name (agentrm-v1: this project's, the default; "
         "agentrm-raw-v1: each turn as the policy wrote it; agentrm-act-v1: ends at the last "
         "action, so the RM never reads the outcome a final observation states; plain-v1: "
-        "without labels) or "
-        "{name, header, step} of your own. Match the "
-        "template a checkpoint was trained with; ours record it.")
+        "without labels) or {name, header, step} of your own. Match the template a "
+        "checkpoint was trained with; ours record it.")
     beta: float = Field(0.05, gt=0, description="Implicit RM only: the beta of beta*log ratio.")
     replicas: int = Field(1, ge=1, description="Number of RM replicas (Ray actors).")
     num_cpus_per_replica: float = Field(0.5, ge=0, description="CPUs reserved per replica.")
