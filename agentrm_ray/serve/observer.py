@@ -68,8 +68,10 @@ class ObservedExpander(Expander):
         return scores
 
     async def release(self, state: SearchState) -> None:
-        self.live.pop(id(state), None)
         await self.inner.release(state)
+        # Forgotten only once released: a release cancelled half-way (the search timed out
+        # while pruning) leaves the state to `release_all` instead of leaking its session.
+        self.live.pop(id(state), None)
 
     async def release_all(self) -> int:
         """Release every state the search did not release itself, then anything the inner

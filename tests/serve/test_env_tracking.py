@@ -1,4 +1,5 @@
-"""A search cancelled while stepping a fork closes that fork too (it never became a state)."""
+"""A search cancelled while stepping a fork closes that fork too (it never became a state), and
+one cancelled while releasing a state still releases it."""
 
 from __future__ import annotations
 
@@ -67,3 +68,35 @@ def test_tracked_expander_closes_the_fork_a_cancelled_step_was_using() -> None:
 def test_plain_pool_expander_would_leave_that_fork_open() -> None:
     still_open, _ = _cancel_mid_step(PoolExpander)
     assert len(still_open) == 1  # why TrackedPoolExpander exists
+
+
+class SlowClosingEnvPool(HangingEnvPool):
+    """Closing a session takes a moment, as a remote close does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.closing = asyncio.Event()
+
+    async def close(self, session: int) -> None:
+        self.closing.set()
+        await asyncio.sleep(0.05)
+        await super().close(session)
+
+
+def test_a_release_cancelled_half_way_is_finished_by_release_all() -> None:
+    """A search that times out while it releases a pruned state: the state stays known until
+    its env session is closed, so the server's cleanup closes it (it used to be forgotten
+    first, and the session leaked)."""
+    pool = SlowClosingEnvPool()
+    expander = ObservedExpander(PoolExpander(None, pool, None, SamplingConfig()))  # type: ignore[arg-type]
+
+    async def go() -> None:
+        root = await expander.open(TASK)
+        releasing = asyncio.ensure_future(expander.release(root))
+        await pool.closing.wait()
+        releasing.cancel()
+        await asyncio.gather(releasing, return_exceptions=True)
+        await expander.release_all()
+
+    asyncio.run(go())
+    assert pool.open_sessions == set()
