@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent environment setup for agentrm-ray on a CPU machine.
 #
-# Creates .venv, installs (with uv; pip where uv fails) torch 2.13.0 first (the CPU wheel; an unpinned torch would pull a
-# CUDA build), then the project with the CPU extras, removes the packages that break
+# Creates .venv, installs (with uv; pip where uv fails) torch 2.13.0 first (the CPU wheel; an
+# unpinned torch would pull a CUDA build), then the project with the CPU extras, removes the packages that break
 # `import vllm` on CPU, and installs the Debian packages the default envs need.
 # Safe to rerun: every step checks before it acts.
 set -euo pipefail
@@ -39,13 +39,16 @@ if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT" ] \
     exit 0
 fi
 
-"${PIP[@]}" install -q --upgrade "pip>=24" setuptools wheel "uv==0.13.8"
+"${PIP[@]}" install -q --upgrade "pip>=24" setuptools wheel
+"${PIP[@]}" install -q "uv==0.13.8" || log "uv unavailable: installing with pip"
 
 # uv installs the same requirements as pip, downloading and unpacking in parallel (the ~3 GB
 # environment is most of a clean CI run's setup time); pip is the fallback wherever uv fails.
 # uv reads no PIP_* settings, so pip's extra wheel locations are passed on explicitly.
 UV_LINKS=()
-for link in ${PIP_FIND_LINKS:-}; do UV_LINKS+=(--find-links "$link"); done
+for link in ${PIP_FIND_LINKS:-$("${PIP[@]}" config get global.find-links 2>/dev/null || true)}; do
+    UV_LINKS+=(--find-links "$link")
+done
 install() {
     if "$VENV/bin/python" -m uv pip install --quiet --python "$VENV/bin/python" \
             ${UV_LINKS[@]+"${UV_LINKS[@]}"} "$@"; then
