@@ -1,12 +1,14 @@
 """What the policy and the RM are told about each family: the one place prompts are looked up.
 
 By default a family's prompts are its own (`FamilySpec.prompt`: an instruction and a one-shot
-example, in this project's layout). With `prompts.dir` set, the families mapped in
-`prompts.tasks` take theirs from a prompt pack in ETO's directory layout (the layout AgentRM's
-evaluation uses), and the policy is prompted in ETO's chat layout. The book is built once
-from the config (`PromptBook.from_config`) and handed to everything that prompts: the search's
-expander, the RM scorer, the SFT demos and the RM labels, and Serve's /v1/score, so a policy
-is trained, searched and scored with the same text.
+example, in this project's layout; `prompts.icl_examples: 0` drops the example, which a policy
+fine-tuned on the layout no longer needs and which is a third of an SFT row's tokens). With
+`prompts.dir` set, the families mapped in `prompts.tasks` take theirs from a prompt pack in
+ETO's directory layout (the layout AgentRM's evaluation uses), and the policy is prompted in
+ETO's chat layout. The book is built once from the config (`PromptBook.from_config`) and
+handed to everything that prompts: the search's expander, the RM scorer, the SFT demos and the
+RM labels, and Serve's /v1/score, so a policy is trained, searched and scored with the same
+text.
 """
 
 from __future__ import annotations
@@ -47,15 +49,18 @@ class FamilyPrompts:
 
 @dataclass(frozen=True)
 class PromptBook:
-    """Family name -> its pack prompts; any other family answers with its own."""
+    """Family name -> its pack prompts; any other family answers with its own, with its
+    one-shot example unless `own_example` is off (`prompts.icl_examples: 0`)."""
 
     packed: dict[str, FamilyPrompts] = field(default_factory=dict)
+    own_example: bool = True
 
     @classmethod
     def from_config(cls, cfg: PromptsConfig) -> PromptBook:
         """Read the pack's files for every mapped family; ConfigError names each problem."""
+        own_example = cfg.icl_examples > 0
         if cfg.dir is None:
-            return cls()
+            return cls(own_example=own_example)
         root = Path(cfg.dir).expanduser()
         if not root.is_dir():
             raise ConfigError([ConfigProblem("prompts.dir", f"{root} is not a directory")])
@@ -73,13 +78,14 @@ class PromptBook:
                 problems.append(ConfigProblem(f"prompts.tasks.{family}", str(exc)))
         if problems:
             raise ConfigError(problems)
-        return cls(packed)
+        return cls(packed, own_example=own_example)
 
     def for_family(self, name: str) -> FamilyPrompts:
         if name in self.packed:
             return self.packed[name]
         prompt = families()[name].prompt
-        return FamilyPrompts(prompt.instruction, prompt.instruction, example=prompt.example)
+        example = prompt.example if self.own_example else ""
+        return FamilyPrompts(prompt.instruction, prompt.instruction, example=example)
 
     def for_env(self, env_id: str) -> FamilyPrompts:
         return self.for_family(family_by_env_id(env_id).name)

@@ -76,6 +76,27 @@ def test_two_examples_and_the_rm_instruction_defaulting_to_the_instruction(
     assert maze.rm_instruction == maze.instruction
 
 
+def test_icl_examples_zero_drops_a_familys_own_example_for_search_and_sft() -> None:
+    """`prompts.icl_examples: 0` without a pack: the family's instruction and the task, no
+    one-shot example, in the chat the search asks and the SFT demos train on alike."""
+    from agentrm_ray.data.demos import demo_messages
+
+    trajectory = Trajectory(task=Task(env_id="agentrm/WebShopSim-v0", task_id="x"),
+                            goal="buy a lamp", initial_observation="a search page",
+                            steps=[Step(action="search[lamp]", observation="results")])
+    shown = PromptBook.from_config(load_config().prompts).for_family("webshop")
+    bare = PromptBook.from_config(
+        load_config(overrides=["prompts.icl_examples=0"]).prompts).for_family("webshop")
+    assert shown.example and not bare.example
+    first_shown = shown.policy_messages(trajectory)[0]["content"]
+    first_bare = bare.policy_messages(trajectory)[0]["content"]
+    assert shown.example in first_shown and shown.example not in first_bare
+    assert first_bare == (f"{bare.instruction}\n\nYour task is to: buy a lamp\n"
+                          "Observation: a search page")
+    assert demo_messages(bare, trajectory)[0]["content"] == first_bare
+    assert bare.rm_instruction == shown.rm_instruction
+
+
 @pytest.mark.parametrize("break_it, field, match", [
     (lambda root: (root / "instructions" / "mazes_inst.txt").unlink(), "prompts.tasks.maze",
      "instructions/mazes_inst.txt is missing"),

@@ -639,8 +639,11 @@ class PromptsConfig(_Section):
     tasks: dict[str, str] = Field(
         default_factory=dict, description="Our family name -> the pack's task name, e.g. "
         "{alfworld: alfworld, webshop: webshop}; needs `dir`.")
-    icl_examples: int = Field(1, ge=0, description="How many of a task's example conversations "
-                              "the policy is shown (the first ones of its file).")
+    icl_examples: int = Field(
+        1, ge=0, description="How many of a task's example conversations the policy is shown "
+        "(a pack: the first ones of its file). Families using their own prompts have one "
+        "example: 0 drops it, 1 or more shows it. Training and search read the same prompts, "
+        "so a policy SFT'd without the example is searched without it.")
 
 
 class QuickstartConfig(_Section):
