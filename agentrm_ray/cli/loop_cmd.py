@@ -98,5 +98,6 @@ def quickstart(
     minutes = result.seconds["total"] / 60
     stdout.print(f"total {minutes:.1f} min; stages: "
                  + ", ".join(f"{k} {v:.0f}s" for k, v in result.seconds.items() if k != "total"))
+    stdout.print(f"measured on: {result.host.line()}")
     stdout.print(f"table, plot and numbers: {result.root}/quickstart.md|png|json; "
                  f"test-time scaling: {result.root}/scaling.md|png|json")

@@ -17,6 +17,7 @@ from typing import Any
 
 from agentrm_ray.config import RootConfig
 from agentrm_ray.config.models import LoopColumn, TrainKind
+from agentrm_ray.host import HostSummary, host_summary
 from agentrm_ray.loop import stages
 from agentrm_ray.loop.columns import COLUMNS, LoopModels
 from agentrm_ray.loop.stages import LoopLayout, Say, StageTimes
@@ -29,6 +30,7 @@ class QuickstartResult:
     root: Path
     seconds: dict[str, float]
     cells: dict[str, Any]
+    host: HostSummary
 
 
 def run_quickstart(cfg: RootConfig, say: Say, observers: stages.Observers = None
@@ -94,8 +96,10 @@ def run_quickstart(cfg: RootConfig, say: Say, observers: stages.Observers = None
         extra["scaling"] = stages.scaling_stage(layout, evals, say)
     times.seconds["total"] = round(time.perf_counter() - started, 1)
     cells = load_cells(evals.summaries)
+    host = host_summary()
     extra.update({
         "seconds": times.seconds,
+        "host": host.as_json(),
         "models": {"policy": policy, "explicit_rm": explicit["model"],
                    "explicit_rm_ensemble": list(models.explicit_ensemble),
                    "implicit_rm": models.implicit_rm, "judge": models.judge},
@@ -112,5 +116,6 @@ def run_quickstart(cfg: RootConfig, say: Say, observers: stages.Observers = None
     if refits:
         notes.append(f"The explicit RM scores the mean of {1 + len(refits)} fits on the same "
                      f"labels (seeds {', '.join(map(str, [cfg.seed, *refits]))}).")
+    notes.append(f"Wall times (quickstart.json `seconds`) measured on: {host.line()}.")
     table = write_outputs(layout.root, cells, columns, extra, notes)
-    return QuickstartResult(table, layout.root, times.seconds, cells)
+    return QuickstartResult(table, layout.root, times.seconds, cells, host)

@@ -10,25 +10,16 @@ worker that loads the model, because on a cluster only that node knows its hardw
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
-
 AUTO = "auto"
 BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
 TRAIN_PRECISION_DTYPES = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}
 
 
-@lru_cache(maxsize=1)
 def cpu_flags() -> frozenset[str]:
     """The CPU feature flags Linux reports (empty where /proc/cpuinfo does not exist)."""
-    try:
-        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return frozenset()
-    for line in text.splitlines():
-        if line.startswith("flags"):
-            return frozenset(line.split(":", 1)[1].split())
-    return frozenset()
+    from agentrm_ray.host import cpuinfo
+
+    return frozenset(cpuinfo().get("flags", "").split())
 
 
 def native_bf16() -> bool:
