@@ -18,8 +18,12 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import signal
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -270,11 +274,29 @@ def _fit(spec: TrainSpec, dataset: TrainingSet, output: Path, max_failures: int)
         ),
     )
     try:
-        return trainer.fit()
+        with _sigint_handler_restored():
+            return trainer.fit()
     except Exception as exc:
         if type(exc).__name__ != "TrainingFailedError":
             raise
         raise TrainError(f"training failed: {_root_cause(exc)}") from exc
+
+
+@contextmanager
+def _sigint_handler_restored() -> Iterator[None]:
+    """Put back the SIGINT handler `fit()` replaces. Ray Train installs one that aborts its
+    controller and leaves it installed when the fit returns; in the quickstart every later
+    stage then met Ctrl-C with "Gracefully aborting the training run" and went on (the
+    handler waits on the finished controller), and `asyncio.run` does not cancel on SIGINT
+    when the handler is not Python's default. Only the main thread can set handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _root_cause(exc: BaseException) -> str:

@@ -3,6 +3,8 @@ export is a causal LM whose validation loss is the one recorded for the best che
 
 from __future__ import annotations
 
+import signal
+
 import pytest
 import torch
 from train_sets import sft_set
@@ -22,7 +24,10 @@ def test_sft_trains_and_exports_a_policy(ray_cluster, tiny_model, tmp_path) -> N
         "train.epochs=4", "train.checkpoint_every_steps=2", "train.batch_size_per_worker=2",
         "train.num_workers=2", "train.zero_stage=1", "train.kind=policy-sft",
     ])
+    handler = signal.getsignal(signal.SIGINT)
     outcome = train(cfg, "policy-sft", data, tmp_path / "out")
+    # Ray Train's own Ctrl-C handler is gone with the fit: later stages stop on Ctrl-C
+    assert signal.getsignal(signal.SIGINT) is handler
     losses = [r["loss"] for r in outcome.metrics["steps"]]
     assert outcome.finished and len(losses) == outcome.total_steps == 8
     assert losses[-1] < 0.8 * losses[0], losses
