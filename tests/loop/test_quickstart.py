@@ -70,6 +70,10 @@ def test_quickstart_runs_every_stage_then_reruns_from_cache(tmp_path: Path,
         assert set(saved["cells"][split]) == set(saved["runs"]), split
         assert all(m["n"] == 1 for m in saved["cells"][split].values())
     assert (out / "quickstart.png").is_file() and "| held-in/test |" in first.stdout
+    # wall times come with the CPU that measured them
+    assert saved["host"]["cores"] >= 1 and "measured on: " in first.stdout
+    assert "Wall times (quickstart.json `seconds`) measured on: " in (
+        out / "quickstart.md").read_text()
 
     # The RMs came from this run's data: trees from the held-in family's train split only.
     collected = [json.loads(x) for x in (out / "runs/collect/results.jsonl").read_text()
