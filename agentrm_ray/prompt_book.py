@@ -2,7 +2,7 @@
 
 By default a family's prompts are its own (`FamilySpec.prompt`: an instruction and a one-shot
 example, in this project's layout; `prompts.icl_examples: 0` drops the example, which a policy
-fine-tuned on the layout no longer needs and which is a third of an SFT row's tokens). With
+fine-tuned on the layout may not need and which is 29% of the quickstart's SFT tokens). With
 `prompts.dir` set, the families mapped in `prompts.tasks` take theirs from a prompt pack in
 ETO's directory layout (the layout AgentRM's evaluation uses), and the policy is prompted in
 ETO's chat layout. The book is built once from the config (`PromptBook.from_config`) and
