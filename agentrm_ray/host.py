@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 CPUINFO = Path("/proc/cpuinfo")
+# Native bf16 on a CPU (models/precision.py picks bf16 by them).
+BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
 # The units that decide a model's CPU speed here: fp32 matmuls (AVX2/AVX-512) and native bf16.
-VECTOR_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
+VECTOR_FLAGS = ("avx2", "avx512f", *BF16_CPU_FLAGS)
 
 
 def parse_cpuinfo(text: str) -> dict[str, str]:

@@ -88,11 +88,11 @@ def vllm_rows(path: str, args: argparse.Namespace) -> list[dict[str, Any]]:
 
 def markdown(args: argparse.Namespace, rm: list[dict], policy: list[dict],
              train: list[dict]) -> str:
-    from agentrm_ray.models.precision import BF16_CPU_FLAGS, cpu_flags, resolve_dtype
+    from agentrm_ray.host import host_summary
+    from agentrm_ray.models.precision import resolve_dtype
 
-    flags = sorted(f for f in cpu_flags() if f in (*BF16_CPU_FLAGS, "avx2", "avx512f"))
-    lines = [f"CPU flags: {', '.join(flags) or 'none of note'}; `auto` resolves to "
-             f"{resolve_dtype('auto')} here", ""]
+    lines = [f"CPU: {host_summary().line()}; `auto` resolves to {resolve_dtype('auto')} here",
+             ""]
     if train:
         base = next(r for r in train if r["dtype"] == "float32")
         lines += [f"### Causal LM forward+backward, 1 row x {args.tokens} tokens, 2 threads", "",

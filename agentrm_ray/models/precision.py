@@ -10,15 +10,14 @@ worker that loads the model, because on a cluster only that node knows its hardw
 
 from __future__ import annotations
 
+from agentrm_ray.host import BF16_CPU_FLAGS, cpuinfo
+
 AUTO = "auto"
-BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
 TRAIN_PRECISION_DTYPES = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}
 
 
 def cpu_flags() -> frozenset[str]:
     """The CPU feature flags Linux reports (empty where /proc/cpuinfo does not exist)."""
-    from agentrm_ray.host import cpuinfo
-
     return frozenset(cpuinfo().get("flags", "").split())
 
 
