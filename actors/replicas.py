@@ -33,6 +33,11 @@ log = logging.getLogger(__name__)
 
 PROBE_TIMEOUT_S = 30.0  # a replica whose event loop cannot answer a stats call in this is hung
 REPLICA_FAILURES = (RayActorError, ActorDiedError, ActorUnavailableError, TimeoutError)
+# A replica that failed is being restarted by Ray (max_restarts=-1); calling it again at once
+# only meets "the actor was restarted". With no other replica to try, wait this long before
+# the next attempt, doubling each time up to the cap, so the attempts span a restart.
+RESTART_BACKOFF_S = 0.5
+RESTART_BACKOFF_MAX_S = 8.0
 
 
 class PoolExhaustedError(AgentRMError):
@@ -74,6 +79,7 @@ class ReplicaSet:
         last: Exception | None = None
         tried: set[int] = set()
         attempts = 0
+        backoff = RESTART_BACKOFF_S
         while attempts < self.max_attempts:
             index = self._choose(affinity_key, avoid=tried)
             replica = self.replicas[index]
@@ -123,6 +129,10 @@ class ReplicaSet:
                         replica.name,
                         type(exc).__name__,
                     )
+                if (attempts < self.max_attempts and not isinstance(exc, _SlowReplica)
+                        and not self._has_other(index, tried)):
+                    await asyncio.sleep(backoff)  # its only alternative is itself, restarting
+                    backoff = min(2 * backoff, RESTART_BACKOFF_MAX_S)
                 continue
             finally:
                 replica.outstanding -= 1
