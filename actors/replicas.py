@@ -26,6 +26,7 @@ from typing import Any
 import ray
 from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError
 
+from agentrm_ray.actors.retry import doubling_backoff_s
 from agentrm_ray.actors.routing import Router
 from agentrm_ray.errors import AgentRMError
 
@@ -35,7 +36,8 @@ PROBE_TIMEOUT_S = 30.0  # a replica whose event loop cannot answer a stats call 
 REPLICA_FAILURES = (RayActorError, ActorDiedError, ActorUnavailableError, TimeoutError)
 # A replica that failed is being restarted by Ray (max_restarts=-1); calling it again at once
 # only meets "the actor was restarted". With no other replica to try, wait this long before
-# the next attempt, doubling each time up to the cap, so the attempts span a restart.
+# the next attempt, doubling each time up to the cap (actors/retry.py), so the attempts span
+# a restart.
 RESTART_BACKOFF_S = 0.5
 RESTART_BACKOFF_MAX_S = 8.0
 
@@ -79,7 +81,7 @@ class ReplicaSet:
         last: Exception | None = None
         tried: set[int] = set()
         attempts = 0
-        backoff = RESTART_BACKOFF_S
+        restart_waits = 0
         while attempts < self.max_attempts:
             index = self._choose(affinity_key, avoid=tried)
             replica = self.replicas[index]
@@ -131,8 +133,10 @@ class ReplicaSet:
                     )
                 if (attempts < self.max_attempts and not isinstance(exc, _SlowReplica)
                         and not self._has_other(index, tried)):
-                    await asyncio.sleep(backoff)  # its only alternative is itself, restarting
-                    backoff = min(2 * backoff, RESTART_BACKOFF_MAX_S)
+                    # its only alternative is itself, restarting
+                    await asyncio.sleep(doubling_backoff_s(
+                        restart_waits, RESTART_BACKOFF_S, RESTART_BACKOFF_MAX_S))
+                    restart_waits += 1
                 continue
             finally:
                 replica.outstanding -= 1

@@ -21,6 +21,7 @@ from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError,
 from agentrm_ray.actors.env.errors import EnvPoolError
 from agentrm_ray.actors.env.worker import EnvFactory, EnvWorker
 from agentrm_ray.actors.replicas import replica_options
+from agentrm_ray.actors.retry import doubling_backoff_s
 from agentrm_ray.actors.routing import Router
 from agentrm_ray.config.models import EnvWorkersConfig
 from agentrm_ray.errors import AgentRMError
@@ -52,7 +53,7 @@ class WorkerSlot:
 
 
 def backoff_s(attempt: int) -> float:
-    return min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2**attempt)
+    return doubling_backoff_s(attempt, BACKOFF_BASE_S, BACKOFF_MAX_S)
 
 
 class WorkerFleet:

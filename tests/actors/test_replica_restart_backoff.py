@@ -46,8 +46,8 @@ class FakeRestartingHandle:
 
 
 def test_a_restarting_only_replica_is_called_again_after_it_is_back() -> None:
-    # Found in CI-like runs: five attempts met "the actor was restarted" within milliseconds
-    # and the call failed although the replica came back a moment later.
+    # Found in `make test` on a busy host: five attempts met "the actor was restarted" within
+    # milliseconds, and the call failed although the replica came back a moment later.
     handle = FakeRestartingHandle(restart_s=1.0)
     replicas = ReplicaSet("test", timeout_s=5.0, max_attempts=5)
     replicas.add("worker-0", handle)
