@@ -6,6 +6,7 @@ seeded order from the family's split, so the same suite always means the same ta
 
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import dataclass
 from importlib import resources
@@ -151,3 +152,10 @@ def select_tasks(cfg: TasksConfig) -> SelectedTasks:
             ]
     held_in = {name: statuses[name].spec.held_in for name in wanted}
     return SelectedTasks(tasks, held_in)
+
+
+def task_list_digest(tasks: list[Task]) -> str:
+    """A short key of which tasks these are (env, id, split, seed), order aside: what a cached
+    stage output was made from, so a family whose task list changed does not reuse it."""
+    lines = sorted(f"{t.env_id} {t.task_id} {t.split} {t.seed}" for t in tasks)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]

