@@ -653,6 +653,12 @@ class QuickstartConfig(_Section):
     knobs only say how much data each stage makes and which table columns are evaluated.
     """
 
+    policy_model: str | None = Field(
+        None, description="An already fine-tuned policy (a path or known name) to search with: "
+        "the demos and policy SFT stages are skipped, and every later stage (trees, the "
+        "implicit RM's start and reference, the columns) uses it. E.g. the policy a tuning run "
+        "fine-tuned, so that the test run searches with the policy its levels were chosen for."
+    )
     demos_per_family: int = Field(
         12, ge=1, description="Train tasks per family whose oracle play the policy is SFT'd on."
     )

@@ -52,16 +52,23 @@ def run_quickstart(cfg: RootConfig, say: Say, observers: stages.Observers = None
 
     with times.timed("prepare models", say):
         prepare_known_models(cfg)
+        given_policy = stages.given_policy(cfg)
     with times.timed("demos", say):
-        demos = stages.make_demos(cfg, layout, say)
+        demos = None if given_policy else stages.make_demos(cfg, layout, say)
+        if given_policy:
+            say("  skipped: quickstart.policy_model is set")
 
     with ray_session(cfg.ray):
         with times.timed("policy SFT", say):
-            sft = stages.train_stage(
-                stages.training_config(cfg, TrainKind.policy_sft, base_model, q.sft_epochs,
-                                       q.sft_learning_rate),
-                TrainKind.policy_sft, demos, layout.trained(TrainKind.policy_sft), say)
-        policy = sft["model"]
+            if given_policy:
+                say(f"  skipped: searching with quickstart.policy_model {given_policy}")
+                sft = None
+            else:
+                sft = stages.train_stage(
+                    stages.training_config(cfg, TrainKind.policy_sft, base_model,
+                                           q.sft_epochs, q.sft_learning_rate),
+                    TrainKind.policy_sft, demos, layout.trained(TrainKind.policy_sft), say)
+        policy = given_policy or sft["model"]
         with times.timed("collect", say):
             asyncio.run(stages.collect_stage(cfg, layout, policy, say, observers))
         with times.timed("label", say):

@@ -328,13 +328,23 @@ async def rerank_run(run_cfg: RootConfig, store: Any, sampled: list, say: Say,
                                  observer, warn=say)
 
 
+def given_policy(cfg: RootConfig) -> str | None:
+    """The fine-tuned policy the config brings (`quickstart.policy_model`) as an absolute
+    directory, or None where the loop fine-tunes its own; an error names the field."""
+    from agentrm_ray.models import resolve_model
+
+    name = cfg.quickstart.policy_model
+    return None if name is None else str(resolve_model(name, field="quickstart.policy_model"))
+
+
 def loop_models(cfg: RootConfig, layout: LoopLayout) -> LoopModels:
-    """The models a finished loop trained under `layout` (the SFT policy and the explicit
-    RM with its ensemble), for analyses that re-rank its samples afterwards."""
+    """The models a finished loop trained under `layout` (the SFT policy, or the one it was
+    given, and the explicit RM with its ensemble), for analyses that re-rank its samples."""
     explicit = TrainKind.rm_explicit
     # absolute, as the loop recorded them: the paths are part of its runs' configs
     return LoopModels(
-        policy=str((layout.trained(TrainKind.policy_sft) / "model").resolve()),
+        policy=given_policy(cfg) or str((layout.trained(TrainKind.policy_sft) / "model"
+                                         ).resolve()),
         explicit_rm=str((layout.trained(explicit) / "model").resolve()),
         implicit_rm=None, judge=cfg.quickstart.judge_model or cfg.policy.model,
         explicit_ensemble=tuple(str((layout.refit(explicit, seed) / "model").resolve())

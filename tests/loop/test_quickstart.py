@@ -120,11 +120,16 @@ def test_quickstart_runs_every_stage_then_reruns_from_cache(tmp_path: Path,
     assert set(scaling["groups"]) == {"held-in", "held-out"}
     assert saved["scaling"]["n_max"] == 2 and (out / "scaling.png").is_file()
 
-    # Rerun: every stage is found done; no search result or model is redone.
+    # Rerun, handed the loop's own SFT policy as a fine-tuned policy to bring
+    # (quickstart.policy_model): demos and SFT are skipped, and every later stage is found
+    # done, so every stage took the given policy where it took the SFT one; nothing is redone.
     before = {p: p.read_text() for p in (out / "runs").rglob("results.jsonl")}
-    second = subprocess.run(_cmd(out, tiny_model), capture_output=True, text=True, timeout=900)
+    brought = f"quickstart.policy_model={out / 'train/policy-sft/model'}"
+    second = subprocess.run([*_cmd(out, tiny_model), "--set", brought], capture_output=True,
+                            text=True, timeout=900)
     assert second.returncode == 0, second.stderr[-4000:]
-    assert second.stdout.count("cached:") >= 12  # demos, collect, 4 trainings, 6 columns
+    assert "skipped: searching with quickstart.policy_model" in second.stdout
+    assert second.stdout.count("cached:") >= 11  # collect, 4 trainings, 6 columns
     assert {p: p.read_text() for p in before} == before
     assert json.loads((out / "quickstart.json").read_text())["cells"] == saved["cells"]
 

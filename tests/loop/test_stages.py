@@ -57,6 +57,20 @@ def test_demos_are_refused_once_the_suite_s_tasks_changed(tmp_path: Path,
         make_demos(cfg, layout, said.append)
 
 
+def test_a_brought_policy_replaces_the_sft_one_and_a_missing_one_names_the_field(
+        tmp_path: Path, tiny_model: str) -> None:
+    from agentrm_ray.loop.stages import given_policy
+    from agentrm_ray.models import ModelNotFoundError
+
+    assert given_policy(load_config()) is None
+    cfg = load_config(overrides=[f"quickstart.policy_model={tiny_model}"])
+    assert given_policy(cfg) == str(Path(tiny_model).resolve())
+    assert loop_models(cfg, LoopLayout(tmp_path)).policy == str(Path(tiny_model).resolve())
+    missing = load_config(overrides=[f"quickstart.policy_model={tmp_path / 'nope'}"])
+    with pytest.raises(ModelNotFoundError, match="quickstart.policy_model: .*nope"):
+        given_policy(missing)
+
+
 def test_the_ensemble_s_fits_are_found_where_the_loop_trains_them(tmp_path: Path) -> None:
     cfg = load_config(overrides=["seed=7", "quickstart.rm_ensemble=3"])
     layout = LoopLayout(tmp_path)
