@@ -54,7 +54,6 @@ def vllm_server(tiny_model):
             "1024",
             "--seed",
             "0",
-            "--enforce-eager",  # as our CPU engines run: torch.compile costs a minute here
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
