@@ -5,6 +5,9 @@ per family, of the level sets {all, easy+medium, medium+hard, easy, medium, hard
 (most test tasks) whose pooled dev greedy success is within 15-70% and whose test split holds at
 least 20 tasks; a tie goes to the success nearer 40%. Families without levels have one set.
 Only the dev run's results and the families' task lists are read: never a test outcome.
+For a family with no set in the band it names the set nearest the band that holds 20 test
+tasks (the rule's fallback for held-in families); which families the suite keeps is then read
+off the output by the rule's other steps.
 
     python scripts/choose_levels.py runs/tuning-2-dev
 """
@@ -83,6 +86,16 @@ def choose(sets: list[LevelSet]) -> dict[str, LevelSet | None]:
     return chosen
 
 
+def nearest(sets: list[LevelSet], family: str) -> LevelSet | None:
+    """The family's set with enough test tasks whose dev success is nearest the band."""
+    def distance(s: LevelSet) -> float:
+        return max(BAND[0] - s.success, s.success - BAND[1], 0.0)
+
+    sized = [s for s in sets if s.family == family and s.success is not None
+             and s.test_tasks >= MIN_TEST_TASKS]
+    return min(sized, key=lambda s: (distance(s), -s.test_tasks)) if sized else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_dir", type=Path, help="a greedy run on the dev split")
@@ -98,8 +111,10 @@ def main() -> None:
     print()
     for family, pick in choose(sets).items():
         if pick is None:
+            near = nearest(sets, family)
             print(f"{family}: no set in {BAND[0]:.0%}-{BAND[1]:.0%} with >= {MIN_TEST_TASKS} "
-                  "test tasks")
+                  "test tasks" + (f"; nearest: {'+'.join(near.levels) if near.levels else 'all'}"
+                                  f" ({near.success:.0%})" if near else ""))
         else:
             levels = "+".join(pick.levels) if pick.levels else "all"
             print(f"{family}: {levels} ({pick.success:.0%} on dev, {pick.test_tasks} test tasks)")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 
-from choose_levels import LevelSet, choose, level_sets
+from choose_levels import LevelSet, choose, level_sets, nearest
 
 
 def _set(levels: tuple[str, ...] | None, solved: int, tried: int, test: int,
@@ -24,6 +24,10 @@ def test_the_largest_set_in_the_band_with_enough_test_tasks_wins() -> None:
     assert choose(sets)["f"].levels == ("easy", "medium")
     # a set in the band with under 20 test tasks does not count; none left: None
     assert choose([_set(("easy",), 4, 8, 12), _set(("hard",), 0, 5, 30)])["f"] is None
+    # none in the band: the fallback is the set nearest it among those with 20 test tasks
+    below = [_set(("easy", "medium", "hard"), 2, 36, 66), _set(("easy",), 1, 12, 22),
+             _set(("hard",), 1, 6, 11)]
+    assert choose(below)["f"] is None and nearest(below, "f").levels == ("easy",)
     # equal size: the success nearer 40% wins
     tie = [_set(("easy",), 6, 10, 24), _set(("medium",), 4, 10, 24)]
     assert choose(tie)["f"].levels == ("medium",)
