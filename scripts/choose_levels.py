@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agentrm_ray.envs.registry import family_by_env_id
-from agentrm_ray.envs.suites import FamilySpec
+from agentrm_ray.envs.suites import FamilySpec, TaskSpec
 
 LEVEL_SETS: tuple[tuple[str, ...], ...] = (
     ("easy", "medium", "hard"), ("easy", "medium"), ("medium", "hard"),
@@ -53,12 +53,15 @@ class LevelSet:
 def level_sets(run_dir: Path) -> list[LevelSet]:
     """Every family's candidate sets, from a run's results.jsonl (errors kept apart)."""
     specs: dict[str, FamilySpec] = {}
+    tasks_of: dict[str, dict[str, TaskSpec]] = {}  # each family's tasks by id, built once
     outcomes: dict[str, list[tuple[str, bool | None]]] = {}
     for line in (run_dir / "results.jsonl").read_text().splitlines():
         record = json.loads(line)
         spec = family_by_env_id(record["task"]["env_id"])
-        specs[spec.name] = spec
-        task = next(t for t in spec.tasks() if t.task_id == record["task"]["task_id"])
+        if spec.name not in specs:
+            specs[spec.name] = spec
+            tasks_of[spec.name] = {t.task_id: t for t in spec.tasks()}
+        task = tasks_of[spec.name][record["task"]["task_id"]]
         level = spec.difficulty(task) if spec.difficulty else "-"
         solved = None if record.get("error") else bool(record["best"]["outcome"]["success"])
         outcomes.setdefault(spec.name, []).append((level, solved))

@@ -54,9 +54,11 @@ def run_quickstart(cfg: RootConfig, say: Say, observers: stages.Observers = None
         prepare_known_models(cfg)
         given_policy = stages.given_policy(cfg)
     with times.timed("demos", say):
-        demos = None if given_policy else stages.make_demos(cfg, layout, say)
         if given_policy:
             say("  skipped: quickstart.policy_model is set")
+            demos = None
+        else:
+            demos = stages.make_demos(cfg, layout, say)
 
     with ray_session(cfg.ray):
         with times.timed("policy SFT", say):
