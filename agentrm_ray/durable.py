@@ -65,6 +65,13 @@ def atomic_write_text(path: Path, text: str) -> None:
     fsync_directory(path.parent)
 
 
+def staging_directory(target: Path) -> Path:
+    """Where this process writes a directory before `replace_directory` puts it at `target`:
+    its own, so two processes building the same directory at once (two test runs, two Ray
+    workers preparing one model) never write into each other's half-made copy."""
+    return target.with_name(f"{target.name}.tmp-{os.getpid()}")
+
+
 def replace_directory(staging: Path, target: Path) -> None:
     """Put the complete directory `staging` at `target`; the old `target` is deleted after.
 

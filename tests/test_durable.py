@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -59,3 +60,9 @@ def test_replace_directory_into_a_fresh_place(tmp_path: Path) -> None:
     staging = _model_dir(tmp_path / "model.tmp", "new")
     durable.replace_directory(staging, tmp_path / "model")
     assert (tmp_path / "model" / "config.json").read_text() == "new"
+
+
+def test_each_process_stages_its_own_copy(tmp_path: Path) -> None:
+    """Two processes building one directory at once never write into each other's copy."""
+    staged = durable.staging_directory(tmp_path / "model")
+    assert staged.parent == tmp_path and staged.name == f"model.tmp-{os.getpid()}"

@@ -16,7 +16,7 @@ import shutil
 import time
 from pathlib import Path
 
-from agentrm_ray.durable import replace_directory
+from agentrm_ray.durable import replace_directory, staging_directory
 from agentrm_ray.models.registry import KNOWN_MODELS, ModelNotFoundError, prepared_dir
 
 
@@ -74,7 +74,7 @@ def prepare(name: str, force: bool = False) -> Path:
     plain.load_state_dict(loaded.state_dict())
     plain.generation_config = loaded.generation_config
 
-    staging = target.with_name(target.name + ".tmp")
+    staging = staging_directory(target)
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     plain.save_pretrained(staging, safe_serialization=True)

@@ -13,6 +13,7 @@ import os
 import shutil
 from pathlib import Path
 
+from agentrm_ray.durable import replace_directory, staging_directory
 from agentrm_ray.models.prepare import gguf_path
 from agentrm_ray.models.registry import cache_root
 
@@ -57,13 +58,15 @@ def build_tiny_llama(target: Path, seed: int = 0, with_value_head: bool = False)
         model = LlamaForSequenceClassification(config)
     else:
         model = LlamaForCausalLM(config)
-    staging = target.with_name(target.name + ".tmp")
+    staging = staging_directory(target)
     shutil.rmtree(staging, ignore_errors=True)
     model.save_pretrained(staging, safe_serialization=True)
     tokenizer.save_pretrained(staging)
     (staging / "TINY").write_text(json.dumps({"seed": seed, "value_head": with_value_head}))
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)
+    if (target / "TINY").is_file():  # another process built the same model meanwhile: the
+        shutil.rmtree(staging)       # same seed gives the same weights, and it may be read
+        return target
+    replace_directory(staging, target)
     return target
 
 

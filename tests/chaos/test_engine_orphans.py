@@ -39,7 +39,8 @@ def _alive(processes: list[psutil.Process]) -> list[psutil.Process]:
 def test_sigkilled_policy_replica_leaves_no_engine_process(ray_cluster, tiny_model) -> None:
     cfg = load_config(overrides=[
         "policy.backend=vllm", f"policy.model={tiny_model}", "policy.num_cpus_per_replica=0.5"])
-    pool = PolicyPool(cfg, settings=BackendSettings(model_path=tiny_model, max_model_len=512))
+    pool = PolicyPool(cfg, settings=BackendSettings(
+        model_path=tiny_model, max_model_len=512, enforce_eager=True))  # as CPU replicas run
     asyncio.run(pool.start())
     handle = pool.replicas[0]
     try:

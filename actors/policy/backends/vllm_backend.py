@@ -28,9 +28,38 @@ CPU_ENGINE_ENV = {
 }
 
 
-def set_engine_env() -> None:
-    """Process environment an engine reads at start (unless the user set it already)."""
-    for key, value in {**CPU_ENGINE_ENV, "HF_HUB_OFFLINE": "1"}.items():
+# vLLM's CPU platform runs the model in a worker process of its own unless this is off; off,
+# the engine-core process runs it itself ("uni" executor), so one process fewer starts and
+# imports vLLM: SmolLM2's engine is up 18 s sooner on a 2-core CPU, samples as fast and the
+# same (bench/vllm_executor.py, docs/benchmarks.md).
+IN_PROCESS_WORKER_ENV = {"VLLM_ENABLE_V1_MULTIPROCESSING": "0"}
+
+
+def in_process_worker(s: BackendSettings) -> bool:
+    """Whether the engine core runs the model itself: one CPU engine without tensor
+    parallelism has nothing to gain from a separate worker process (GPUs keep vLLM's own)."""
+    return s.gpus.gpus <= 0 and s.tensor_parallel_size == 1
+
+
+def executor_backend(s: BackendSettings) -> str | None:
+    """vLLM's executor for a replica's engine; None leaves it to vLLM (one GPU engine)."""
+    # A replica is one Ray actor holding all its GPUs on one node (actors/placement.py
+    # checks per node), so a tensor-parallel engine's workers are its own processes, bound
+    # to the actor by the lifeline: vLLM's multiprocessing executor, never Ray workers that
+    # would need a placement group and outlive a killed replica. Pinned, not left to
+    # vLLM's guess (which looks for a Ray placement group first).
+    if s.tensor_parallel_size > 1:
+        return "mp"
+    return "uni" if in_process_worker(s) else None
+
+
+def set_engine_env(arguments: dict[str, Any] | None = None) -> None:
+    """Process environment an engine reads at start (unless the user set it already); an
+    engine whose arguments pick the "uni" executor needs vLLM's multiprocessing off on CPUs."""
+    wanted = {**CPU_ENGINE_ENV, "HF_HUB_OFFLINE": "1"}
+    if arguments is not None and arguments.get("distributed_executor_backend") == "uni":
+        wanted.update(IN_PROCESS_WORKER_ENV)
+    for key, value in wanted.items():
         os.environ.setdefault(key, value)
 
 
@@ -73,12 +102,8 @@ def engine_arguments(s: BackendSettings) -> dict[str, Any]:
         "dtype": resolve_dtype(s.dtype),
         "max_model_len": s.max_model_len,
         "tensor_parallel_size": s.tensor_parallel_size,
-        # A replica is one Ray actor holding all its GPUs on one node (actors/placement.py
-        # checks per node), so a tensor-parallel engine's workers are its own processes, bound
-        # to the actor by the lifeline: vLLM's multiprocessing executor, never Ray workers that
-        # would need a placement group and outlive a killed replica. Pinned, not left to
-        # vLLM's guess (which looks for a Ray placement group first).
-        **({"distributed_executor_backend": "mp"} if s.tensor_parallel_size > 1 else {}),
+        **({"distributed_executor_backend": executor} if (executor := executor_backend(s))
+           else {}),
         "enable_prefix_caching": True,
         # Seeded sampling (our determinism) cannot survive chunked prefill on CPU: vLLM
         # rewinds a partially-prefilled request's torch.Generator ("CPU Generator does not
@@ -96,7 +121,7 @@ async def start_engine(arguments: dict[str, Any]) -> tuple[Any, Any, Any]:
     """(engine, its tokenizer, the lifeline) of a replica's async vLLM engine. The engine's
     processes must not outlive the replica if it is killed (a coroutine: this runs on the
     actor's event-loop thread, which the watchdog's signal follows)."""
-    set_engine_env()
+    set_engine_env(arguments)
     from vllm import AsyncEngineArgs, AsyncLLMEngine
 
     lifeline = bind_children_to_this_process()

@@ -34,6 +34,7 @@ def vllm_server(tiny_model):
         VLLM_CPU_NUM_OF_RESERVED_CPU="0",
         VLLM_HOST_IP="127.0.0.1",
         HF_HUB_OFFLINE="1",
+        VLLM_ENABLE_V1_MULTIPROCESSING="0",  # with "uni" below: no worker process (as replicas)
     )
     # stays open for the server's lifetime; closed after terminate below
     log = open(os.path.join(os.path.dirname(tiny_model), "vllm-serve-test.log"), "w")  # noqa: SIM115
@@ -54,6 +55,9 @@ def vllm_server(tiny_model):
             "1024",
             "--seed",
             "0",
+            "--enforce-eager",  # as CPU replicas run: compiling costs a minute on a cold cache
+            "--distributed-executor-backend",
+            "uni",
         ],
         stdout=log,
         stderr=subprocess.STDOUT,

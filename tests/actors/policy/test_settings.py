@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from agentrm_ray.actors.policy.settings import backend_settings
@@ -95,10 +97,11 @@ def test_a_gpu_engine_takes_its_replica_s_share_of_gpu_memory(
 
 
 @pytest.mark.parametrize(("overrides", "executor"), [
-    ([], None),  # one device: vLLM's in-process executor
+    ([], "uni"),  # one CPU engine: the engine core runs the model, no worker process
+    (["policy.num_gpus_per_replica=1"], None),  # one GPU: vLLM's own choice
     (["policy.num_gpus_per_replica=2", "policy.tensor_parallel_size=2"], "mp"),
 ])
-def test_a_tensor_parallel_engine_runs_its_workers_as_its_own_processes(
+def test_an_engine_s_executor_follows_its_devices(
     tiny_model: str, overrides: list[str], executor: str | None
 ) -> None:
     from agentrm_ray.actors.policy.backends.vllm_backend import engine_arguments
@@ -117,3 +120,19 @@ def test_an_rm_engine_takes_the_rm_replica_s_share(tiny_model: str, tiny_value_m
                                  "reward.backend=vllm", "policy.num_gpus_per_replica=0.5",
                                  "reward.num_gpus_per_replica=0.25"])
     assert value_engine_arguments(reward_settings(cfg))["gpu_memory_utilization"] == 0.225
+
+
+def test_only_an_in_process_cpu_engine_turns_vllm_multiprocessing_off(
+        tiny_model: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """vLLM's CPU platform swaps "uni" back to "mp" unless its multiprocessing is off."""
+    from agentrm_ray.actors.policy.backends.vllm_backend import engine_arguments, set_engine_env
+
+    cfg = load_config(overrides=[f"policy.model={tiny_model}", "policy.backend=vllm"])
+    monkeypatch.setattr(os, "environ", {k: v for k, v in os.environ.items()
+                                        if k != "VLLM_ENABLE_V1_MULTIPROCESSING"})
+    tp = load_config(overrides=[f"policy.model={tiny_model}", "policy.backend=vllm",
+                                "policy.num_gpus_per_replica=2", "policy.tensor_parallel_size=2"])
+    set_engine_env(engine_arguments(backend_settings(tp.policy)))
+    assert "VLLM_ENABLE_V1_MULTIPROCESSING" not in os.environ
+    set_engine_env(engine_arguments(backend_settings(cfg.policy)))
+    assert os.environ["VLLM_ENABLE_V1_MULTIPROCESSING"] == "0"

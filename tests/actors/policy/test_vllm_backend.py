@@ -67,7 +67,8 @@ def test_vllm_replica_samples_n_with_logprobs_deterministically(ray_cluster, tin
             "policy.num_cpus_per_replica=1",
         ]
     )
-    settings = BackendSettings(model_path=tiny_model, max_model_len=1024)
+    settings = BackendSettings(model_path=tiny_model, max_model_len=1024,
+                               enforce_eager=True)  # as CPU replicas run (policy.enforce_eager)
 
     async def go():
         pool = PolicyPool(cfg, settings=settings)
