@@ -23,3 +23,22 @@ def model_path(name: str) -> str:
 
         prepare(name)
     return str(resolve_model(name))
+
+
+# vLLM logs to stdout too: a bench child's result is its one line starting with this mark.
+ROW_MARK = "bench-child-row "
+
+
+def print_row(row: dict) -> None:
+    """Emit a bench child's result for `read_row` in the parent."""
+    import json
+
+    print(ROW_MARK + json.dumps(row), flush=True)
+
+
+def read_row(stdout: str) -> dict:
+    """The result a bench child printed with `print_row`, among whatever else it logged."""
+    import json
+
+    line = next(x for x in reversed(stdout.splitlines()) if x.startswith(ROW_MARK))
+    return json.loads(line[len(ROW_MARK):])

@@ -25,9 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import model_path
+from _common import model_path, print_row, read_row
 
-MARK = "vllm-engine-bench-row "  # vLLM logs to stdout too: the child's result line is marked
 WORDS = ["go", "to", "the", "cabinet", "open", "take", "put", "desk", "drawer", "apple",
          "knife", "click", "search", "buy"]
 # label -> enforce_eager; run in this order on one fresh private compile cache, so the first
@@ -72,8 +71,7 @@ def run_child(path: str, dtype: str, eager: bool, args: argparse.Namespace,
          *(["--eager"] if eager else []), "--prompts", str(args.prompts),
          "--tokens", str(args.tokens), "--max-tokens", str(args.max_tokens)],
         capture_output=True, text=True, check=True, env=env)
-    line = next(x for x in reversed(child.stdout.splitlines()) if x.startswith(MARK))
-    return json.loads(line[len(MARK):])
+    return read_row(child.stdout)
 
 
 def mode_rows(path: str, args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -108,8 +106,8 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if args.child:
-        print(MARK + json.dumps(engine_child(args.model_path, args.dtype, args.eager,
-                                             args.prompts, args.tokens, args.max_tokens)))
+        print_row(engine_child(args.model_path, args.dtype, args.eager, args.prompts,
+                               args.tokens, args.max_tokens))
         return
     rows = mode_rows(model_path(args.model), args)
     print(markdown(args, rows))

@@ -22,9 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import model_path
+from _common import model_path, print_row, read_row
 
-MARK = "vllm-executor-bench-row "  # vLLM logs to stdout too: the child's result line is marked
 EXECUTORS = ("uni", "mp")  # the default on CPU first, the worker process second
 PROMPT = "You are in a kitchen. Your task: put a clean apple in the fridge. Act {i}."
 
@@ -60,8 +59,7 @@ def run_child(path: str, executor: str, args: argparse.Namespace) -> dict[str, A
         [sys.executable, __file__, "--child", "--model-path", path, "--executor", executor,
          "--prompts", str(args.prompts), "--n", str(args.n), "--max-tokens",
          str(args.max_tokens)], capture_output=True, text=True, check=True)
-    line = next(x for x in reversed(child.stdout.splitlines()) if x.startswith(MARK))
-    return json.loads(line[len(MARK):])
+    return read_row(child.stdout)
 
 
 def markdown(args: argparse.Namespace, rows: list[dict[str, Any]]) -> str:
@@ -90,7 +88,7 @@ def main() -> None:
     if args.child:
         row = asyncio.run(engine_child(args.model_path, args.executor, args.prompts, args.n,
                                        args.max_tokens))
-        print(MARK + json.dumps(row), flush=True)
+        print_row(row)
         return
     path = model_path(args.model)
     rows = [run_child(path, executor, args) for executor in EXECUTORS]
