@@ -7,7 +7,9 @@ before, as long as that replica is not much busier than the least busy one — s
 prefix cache gets reused without starving the other replicas.
 
 Failures: replicas are restartable Ray actors (`max_restarts=-1`), so a dead process comes
-back by itself; a call that hits a dead replica is retried on another replica. A call that
+back by itself; a call that hits a dead replica is retried on another replica, and the replica
+is marked down, so new calls go elsewhere until a probe finds it serving again (the env fleet's
+rule, actors/retry.py). A call that
 outlives `timeout_s` makes the set probe its replica with a cheap call: a replica that does not
 answer is hung, and is killed so Ray restarts it; a replica that answers is only slow (a CPU
 engine with a deep queue), and killing it would throw away every call in flight on it, so the
@@ -26,7 +28,7 @@ from typing import Any
 import ray
 from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError
 
-from agentrm_ray.actors.retry import doubling_backoff_s
+from agentrm_ray.actors.retry import doubling_backoff_s, probe_until_back
 from agentrm_ray.actors.routing import Router
 from agentrm_ray.errors import AgentRMError
 
@@ -40,6 +42,7 @@ REPLICA_FAILURES = (RayActorError, ActorDiedError, ActorUnavailableError, Timeou
 # a restart.
 RESTART_BACKOFF_S = 0.5
 RESTART_BACKOFF_MAX_S = 8.0
+RESTART_GIVE_UP_S = 600.0  # a down replica's probe stops; calls may still try it (last resort)
 
 
 class PoolExhaustedError(AgentRMError):
@@ -52,6 +55,7 @@ class Replica:
     handle: Any
     outstanding: int = 0
     failures: int = 0
+    down: bool = False  # failed and not yet seen serving again: new calls go elsewhere
 
 
 class _SlowReplica(Exception):
@@ -68,6 +72,7 @@ class ReplicaSet:
         self.probe_method = probe_method
         self.replicas: list[Replica] = []
         self.router = Router()
+        self._probes: dict[int, asyncio.Task[None]] = {}
 
     def add(self, name: str, handle: Any) -> None:
         self.replicas.append(Replica(name, handle))
@@ -116,6 +121,7 @@ class ReplicaSet:
                     log.warning("%s: %s; moving the call elsewhere", self.name, exc)
                 elif isinstance(exc, TimeoutError):
                     replica.failures += 1
+                    self._mark_down(index)
                     log.warning(
                         "%s: %s timed out after %.0fs and did not answer a probe; restarting it",
                         self.name,
@@ -125,6 +131,7 @@ class ReplicaSet:
                     ray.kill(replica.handle, no_restart=False)
                 else:
                     replica.failures += 1
+                    self._mark_down(index)
                     log.warning(
                         "%s: %s failed (%s); retrying elsewhere",
                         self.name,
@@ -140,6 +147,7 @@ class ReplicaSet:
                 continue
             finally:
                 replica.outstanding -= 1
+            replica.down = False
             if affinity_key:
                 self.router.remember(affinity_key, index)
             return result
@@ -156,10 +164,33 @@ class ReplicaSet:
             return False
         return True
 
+    def _mark_down(self, index: int) -> None:
+        self.replicas[index].down = True
+        probe = self._probes.get(index)
+        if probe is None or probe.done():
+            self._probes[index] = asyncio.get_running_loop().create_task(self._probe(index))
+
+    async def _probe(self, index: int) -> None:
+        """Route to a down replica again once its restarted process answers a probe."""
+        replica = self.replicas[index]
+
+        async def ping() -> None:
+            probe = getattr(replica.handle, self.probe_method).remote()
+            await asyncio.wait_for(probe, min(PROBE_TIMEOUT_S, self.timeout_s))
+
+        if await probe_until_back(ping, lambda: replica.down, REPLICA_FAILURES,
+                                  RESTART_BACKOFF_S, RESTART_BACKOFF_MAX_S, RESTART_GIVE_UP_S):
+            if replica.down:
+                log.info("%s: %s is back", self.name, replica.name)
+            replica.down = False
+
     def _has_other(self, index: int, tried: set[int]) -> bool:
         return any(i != index and i not in tried for i in range(len(self.replicas)))
 
     async def shutdown(self) -> None:
+        for probe in self._probes.values():
+            probe.cancel()
+        self._probes.clear()
         for replica in self.replicas:
             try:
                 await asyncio.wait_for(replica.handle.shutdown.remote(), 30)
@@ -171,7 +202,8 @@ class ReplicaSet:
     def _choose(self, key: str | None, avoid: set[int]) -> int:
         if len(avoid) >= len(self.replicas):  # every replica failed once: restarted ones
             avoid.clear()                     # may answer now
-        return self.router.choose([r.outstanding for r in self.replicas], avoid, key)
+        return self.router.choose([r.outstanding for r in self.replicas], avoid, key,
+                                  down=[r.down for r in self.replicas])
 
 
 def _retrieve(future: asyncio.Future[Any]) -> None:

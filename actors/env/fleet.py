@@ -21,7 +21,7 @@ from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError,
 from agentrm_ray.actors.env.errors import EnvPoolError
 from agentrm_ray.actors.env.worker import EnvFactory, EnvWorker
 from agentrm_ray.actors.replicas import replica_options
-from agentrm_ray.actors.retry import doubling_backoff_s
+from agentrm_ray.actors.retry import doubling_backoff_s, probe_until_back
 from agentrm_ray.actors.routing import Router
 from agentrm_ray.config.models import EnvWorkersConfig
 from agentrm_ray.errors import AgentRMError
@@ -136,17 +136,11 @@ class WorkerFleet:
     async def _probe(self, index: int) -> None:
         """Ping a down worker until its restarted process answers, then route to it again."""
         slot = self.slots[index]
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + PROBE_GIVE_UP_S
-        attempt = 0
-        while slot.down and loop.time() < deadline:
-            try:
-                await slot.handle.ping.remote()
-                slot.down = False
+        if await probe_until_back(slot.handle.ping.remote, lambda: slot.down, WORKER_FAILURES,
+                                  BACKOFF_BASE_S, BACKOFF_MAX_S, PROBE_GIVE_UP_S):
+            if slot.down:
                 log.info("%s: %s is back", self.name, slot.name)
-            except WORKER_FAILURES:
-                await asyncio.sleep(backoff_s(attempt))
-                attempt += 1
+            slot.down = False
 
     async def stop(self, graceful: bool = True) -> None:
         for probe in self._probes.values():
