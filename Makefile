@@ -12,9 +12,19 @@ setup:  ## create .venv and install everything (idempotent)
 demo: setup  ## the AgentRM loop end to end on the default models (agentrm-ray quickstart)
 	$(CLI) quickstart
 
+# Two phases: most modules on $(WORKERS) pytest-xdist workers (a module stays on one worker, so
+# its shared Ray fixtures start once), then the `solo` ones (Serve proxies, multi-node
+# clusters) alone, because their health checks fail when another Ray cluster shares the cores.
+# Both phases always run; the target fails if either did.
+WORKERS ?= 2
+XDIST := -n $(WORKERS) --dist loadfile --no-loadscope-reorder
+
 test: setup  ## lint + the whole test suite (unit and integration)
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest $(PYTEST_ARGS)
+	status=0; \
+	$(PY) -m pytest -m "not solo" $(XDIST) $(PYTEST_ARGS) || status=$$?; \
+	$(PY) -m pytest -m solo $(PYTEST_ARGS) || status=$$?; \
+	exit $$status
 
 test-fast: setup  ## unit tests only
 	$(PY) -m pytest -m "not integration" $(PYTEST_ARGS)

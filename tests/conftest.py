@@ -11,6 +11,30 @@ import pytest
 
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
+# `make test` runs most modules on two pytest-xdist workers, one module at a time each
+# (`--dist loadfile --no-loadscope-reorder`), in collection order. The longest modules (serial
+# seconds measured with `--durations=0`: 450, 270, 180, 110...) go first, so the run does not
+# end with one worker idle while the other is still in one of them.
+LONGEST_FIRST = (
+    "tests/loop/test_quickstart.py",
+    "tests/cli/test_run.py",
+    "tests/train/test_fit_explicit.py",
+    "tests/actors/reward/test_reward_pool.py",
+    "tests/envs/test_contract.py",
+    "tests/cli/test_run_agentgym.py",
+    "tests/chaos/test_node_removal.py",
+    "tests/actors/policy/test_policy_pool.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Move the longest modules to the front, keeping every other order as collected."""
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)
+
 
 @pytest.fixture(scope="session")
 def ray_cluster() -> Iterator[object]:

@@ -37,7 +37,7 @@ from netutil import free_port
 from serve.served import LIMIT_OVERRIDES, TOKEN, Served
 from sse_client import parse_sse
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.solo]
 
 SEARCH = {"task": {"env_id": "agentrm/Maze-v0", "task_id": "double-t-01"},
           "strategy": {"name": "beam", "width": 2, "expansions": 2},

@@ -80,6 +80,7 @@ def test_serving_off_loopback_without_auth_is_refused_before_ray_starts() -> Non
 
 
 @pytest.mark.integration
+@pytest.mark.solo
 def test_serve_command_serves_until_sigterm(tiny_model: str, tmp_path: Path) -> None:
     port = free_port()
     token_file = tmp_path / "token"

@@ -32,7 +32,7 @@ from agentrm_ray.serve.chat_history import read_chat
 from agentrm_ray.serve.chat_schemas import ChatMessage
 from agentrm_ray.types import Step, Trajectory
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.solo]
 
 BEAM = {"name": "beam", "width": 2, "expansions": 2}
 

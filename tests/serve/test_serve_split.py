@@ -13,7 +13,7 @@ import pytest
 from fakes import MAZE_TASK
 from netutil import free_port
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.solo]
 
 
 @pytest.fixture(scope="module")
