@@ -9,13 +9,12 @@ prefix cache gets reused without starving the other replicas.
 Failures: replicas are restartable Ray actors (`max_restarts=-1`), so a dead process comes
 back by itself; a call that hits a dead replica is retried on another replica, and the replica
 is marked down, so new calls go elsewhere until a probe finds it serving again (the env fleet's
-rule, actors/retry.py). A call that
-outlives `timeout_s` makes the set probe its replica with a cheap call: a replica that does not
-answer is hung, and is killed so Ray restarts it; a replica that answers is only slow (a CPU
-engine with a deep queue), and killing it would throw away every call in flight on it, so the
-call moves to another replica if there is one and otherwise keeps waiting. Each wait counts as
-an attempt. Callers see a delay, not an error. Errors raised by the call itself (bad input) are
-not retried.
+rule, actors/retry.py). A call that outlives `timeout_s` makes the set probe its replica with a
+cheap call: a replica that does not answer is hung, and is killed so Ray restarts it; a
+replica that answers is only slow (a CPU engine with a deep queue), and killing it would throw
+away every call in flight on it, so the call moves to another replica if there is one and
+otherwise keeps waiting. Each wait counts as an attempt. Callers see a delay, not an error.
+Errors raised by the call itself (bad input) are not retried.
 """
 
 from __future__ import annotations
