@@ -4,37 +4,32 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
 
 import httpx
 import pytest
+from netutil import free_port
 
 from agentrm_ray.actors.policy.api import GenerationRequest, RequestError
 from agentrm_ray.actors.policy.backends import BackendSettings, backend_class
 from agentrm_ray.actors.policy.backends.openai_backend import EndpointError
+from agentrm_ray.actors.policy.backends.vllm_backend import IN_PROCESS_WORKER_ENV
 
 pytestmark = pytest.mark.integration
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def vllm_server(tiny_model):
-    port = _free_port()
+    port = free_port()
     env = dict(
         os.environ,
         VLLM_CPU_KVCACHE_SPACE="1",
         VLLM_CPU_NUM_OF_RESERVED_CPU="0",
         VLLM_HOST_IP="127.0.0.1",
         HF_HUB_OFFLINE="1",
-        VLLM_ENABLE_V1_MULTIPROCESSING="0",  # with "uni" below: no worker process (as replicas)
+        **IN_PROCESS_WORKER_ENV,  # with "uni" below: no worker process (as CPU replicas)
     )
     # stays open for the server's lifetime; closed after terminate below
     log = open(os.path.join(os.path.dirname(tiny_model), "vllm-serve-test.log"), "w")  # noqa: SIM115
@@ -125,7 +120,7 @@ def test_server_rejection_is_a_request_error(vllm_server) -> None:
 
 
 def test_server_down_fails_after_bounded_retries() -> None:
-    url = f"http://127.0.0.1:{_free_port()}/v1"
+    url = f"http://127.0.0.1:{free_port()}/v1"
     start = time.time()
     with pytest.raises(EndpointError, match="after 3 attempts"):
         _generate(url, GenerationRequest(prompt="x", max_tokens=2), retries=2)
