@@ -177,11 +177,8 @@ class ReplicaSet:
             probe = getattr(replica.handle, self.probe_method).remote()
             await asyncio.wait_for(probe, min(PROBE_TIMEOUT_S, self.timeout_s))
 
-        if await probe_until_back(ping, lambda: replica.down, REPLICA_FAILURES,
-                                  RESTART_BACKOFF_S, RESTART_BACKOFF_MAX_S, RESTART_GIVE_UP_S):
-            if replica.down:
-                log.info("%s: %s is back", self.name, replica.name)
-            replica.down = False
+        await probe_until_back(self.name, replica, ping, REPLICA_FAILURES, RESTART_BACKOFF_S,
+                               RESTART_BACKOFF_MAX_S, RESTART_GIVE_UP_S)
 
     def _has_other(self, index: int, tried: set[int]) -> bool:
         return any(i != index and i not in tried for i in range(len(self.replicas)))

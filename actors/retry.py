@@ -5,8 +5,11 @@ first wait and cap (an env worker is back in moments, a model replica reloads it
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
 
 
 def doubling_backoff_s(attempt: int, base_s: float, max_s: float) -> float:
@@ -15,26 +18,36 @@ def doubling_backoff_s(attempt: int, base_s: float, max_s: float) -> float:
     return min(max_s, base_s * 2**attempt)
 
 
+class Member(Protocol):
+    """A restartable actor as its group tracks it (an env worker slot, a model replica)."""
+
+    name: str
+    down: bool
+
+
 async def probe_until_back(
+    group: str,
+    member: Member,
     ping: Callable[[], Awaitable[Any]],
-    still_down: Callable[[], bool],
     failures: tuple[type[BaseException], ...],
     base_s: float,
     max_s: float,
     give_up_s: float,
-) -> bool:
-    """Ping a restarting actor until it answers (True), it is known up by other means, or
-    `give_up_s` has passed (False). A ping that fails with one of `failures` means "not back
-    yet"; callers route new calls elsewhere meanwhile, so a restart costs one failed call,
-    not one per call that arrives while the actor reloads."""
+) -> None:
+    """Ping a down member until it answers, then mark it up, so the group routes to it again;
+    stop early if a call found it up meanwhile, or after `give_up_s`. A ping that fails with
+    one of `failures` means "not back yet"; callers route new calls elsewhere meanwhile, so a
+    restart costs one failed call, not one per call that arrives while the actor reloads."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + give_up_s
     attempt = 0
-    while still_down() and loop.time() < deadline:
+    while member.down and loop.time() < deadline:
         try:
             await ping()
-            return True
         except failures:
             await asyncio.sleep(doubling_backoff_s(attempt, base_s, max_s))
             attempt += 1
-    return not still_down()
+            continue
+        if member.down:
+            log.info("%s: %s is back", group, member.name)
+        member.down = False

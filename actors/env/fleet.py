@@ -136,11 +136,8 @@ class WorkerFleet:
     async def _probe(self, index: int) -> None:
         """Ping a down worker until its restarted process answers, then route to it again."""
         slot = self.slots[index]
-        if await probe_until_back(slot.handle.ping.remote, lambda: slot.down, WORKER_FAILURES,
-                                  BACKOFF_BASE_S, BACKOFF_MAX_S, PROBE_GIVE_UP_S):
-            if slot.down:
-                log.info("%s: %s is back", self.name, slot.name)
-            slot.down = False
+        await probe_until_back(self.name, slot, slot.handle.ping.remote, WORKER_FAILURES,
+                               BACKOFF_BASE_S, BACKOFF_MAX_S, PROBE_GIVE_UP_S)
 
     async def stop(self, graceful: bool = True) -> None:
         for probe in self._probes.values():
