@@ -71,18 +71,24 @@ def test_settings_carry_the_reservation_and_its_field(tiny_model: str,
 
 
 # ------------------------------------------------- every model actor asks the rule first
-@pytest.mark.parametrize("method", ["value", "implicit", "judge"])
-def test_every_rm_method_fails_on_a_gpu_it_cannot_see(method: str, tiny_model: str,
+@pytest.mark.parametrize(("method", "backend", "judge_backend"), [
+    ("value", "hf", "hf"), ("implicit", "hf", "hf"), ("judge", "hf", "hf"),
+    ("value", "vllm", "hf"), ("judge", "hf", "vllm")])
+def test_every_rm_method_fails_on_a_gpu_it_cannot_see(method: str, backend: str,
+                                                      judge_backend: str, tiny_model: str,
                                                       tiny_value_model: str) -> None:
+    # vLLM engines (the value RM's pooling engine, a vLLM judge) are refused before they start.
     model = tiny_value_model if method == "value" else tiny_model
-    worker = RewardWorkerImpl(method, RewardSettings(model_path=model, reference_path=tiny_model,
-                                                     gpus=REWARD_GPU))
+    worker = RewardWorkerImpl(method, RewardSettings(
+        model_path=model, reference_path=tiny_model, gpus=REWARD_GPU, backend=backend,
+        judge_backend=judge_backend))
     with pytest.raises(DevicePlacementError, match="reward.num_gpus_per_replica"):
         asyncio.run(worker.start())
 
 
-def test_the_hf_policy_fails_on_a_gpu_it_cannot_see(tiny_model: str) -> None:
-    backend = backend_class("hf")(BackendSettings(model_path=tiny_model, gpus=POLICY_GPU))
+@pytest.mark.parametrize("backend", ["hf", "vllm"])
+def test_the_policy_fails_on_a_gpu_it_cannot_see(backend: str, tiny_model: str) -> None:
+    backend = backend_class(backend)(BackendSettings(model_path=tiny_model, gpus=POLICY_GPU))
     with pytest.raises(DevicePlacementError, match="policy.num_gpus_per_replica"):
         asyncio.run(backend.start())
 

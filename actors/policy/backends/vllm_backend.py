@@ -11,6 +11,7 @@ import itertools
 import os
 from typing import Any
 
+from agentrm_ray.actors.device import actor_device
 from agentrm_ray.actors.lifeline import bind_children_to_this_process
 from agentrm_ray.actors.policy.api import GenerationRequest, GenerationResult, Sample
 from agentrm_ray.actors.policy.backends.base import (
@@ -131,6 +132,9 @@ async def start_engine(arguments: dict[str, Any]) -> tuple[Any, Any, Any]:
 
 class VLLMBackend(GenerationBackend):
     async def start(self) -> None:
+        # The device rule's check first (a GPU reserved where CUDA is missing is an error
+        # naming the field, before an engine starts); vLLM then places the model itself.
+        self.device = actor_device(self.settings.gpus)
         self.engine, self.tokenizer, self._lifeline = await start_engine(
             engine_arguments(self.settings))
         self._ids = itertools.count()
