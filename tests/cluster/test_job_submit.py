@@ -29,7 +29,7 @@ import psutil
 import pytest
 from netutil import free_ports, is_loopback
 
-pytestmark = [pytest.mark.integration, pytest.mark.solo]
+pytestmark = pytest.mark.integration
 
 BIN = Path(sys.executable).parent
 
