@@ -98,6 +98,10 @@ def quickstart(
     minutes = result.seconds["total"] / 60
     stdout.print(f"total {minutes:.1f} min; stages: "
                  + ", ".join(f"{k} {v:.0f}s" for k, v in result.seconds.items() if k != "total"))
+    if result.sessions > 1:
+        stdout.print(f"across the {result.sessions} sessions of this output dir: "
+                     + ", ".join(f"{k} {v:.0f}s" for k, v in
+                                 result.seconds_in_all_sessions.items()))
     stdout.print(f"measured on: {result.host.line()}")
     stdout.print(f"table, plot and numbers: {result.root}/quickstart.md|png|json; "
                  f"test-time scaling: {result.root}/scaling.md|png|json")

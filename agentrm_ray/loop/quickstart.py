@@ -31,6 +31,8 @@ class QuickstartResult:
     seconds: dict[str, float]
     cells: dict[str, Any]
     host: HostSummary
+    seconds_in_all_sessions: dict[str, float]
+    sessions: int
 
 
 def run_quickstart(cfg: RootConfig, say: Say, observers: stages.Observers = None
@@ -43,7 +45,7 @@ def run_quickstart(cfg: RootConfig, say: Say, observers: stages.Observers = None
     q = cfg.quickstart
     layout = LoopLayout(Path(cfg.output.dir))
     layout.root.mkdir(parents=True, exist_ok=True)
-    times = StageTimes()
+    times = StageTimes(log=layout.root / stages.STAGE_TIMES_LOG)
     started = time.perf_counter()
     columns = list(dict.fromkeys(q.columns))
     wants_implicit = LoopColumn.best_of_n_implicit in columns
@@ -104,10 +106,13 @@ def run_quickstart(cfg: RootConfig, say: Say, observers: stages.Observers = None
     with times.timed("scaling report", say):
         extra["scaling"] = stages.scaling_stage(layout, evals, say)
     times.seconds["total"] = round(time.perf_counter() - started, 1)
+    in_all, sessions = stages.seconds_in_all_sessions(times.log)
     cells = load_cells(evals.summaries)
     host = host_summary()
     extra.update({
-        "seconds": times.seconds,
+        "seconds": times.seconds,  # this invocation's: a resumed stage counts what was left
+        "seconds_in_all_sessions": in_all,  # every session's, summed (stage_times.jsonl)
+        "sessions": sessions,
         "host": host.as_json(),
         "models": {"policy": policy, "explicit_rm": explicit["model"],
                    "explicit_rm_ensemble": list(models.explicit_ensemble),
@@ -127,4 +132,4 @@ def run_quickstart(cfg: RootConfig, say: Say, observers: stages.Observers = None
                      f"labels (seeds {', '.join(map(str, [cfg.seed, *refits]))}).")
     notes.append(f"Wall times (quickstart.json `seconds`) measured on: {host.line()}.")
     table = write_outputs(layout.root, cells, columns, extra, notes)
-    return QuickstartResult(table, layout.root, times.seconds, cells, host)
+    return QuickstartResult(table, layout.root, times.seconds, cells, host, in_all, sessions)

@@ -15,6 +15,7 @@ before the next starts, so training gets the CPUs the search used.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -65,8 +66,20 @@ class LoopLayout:
         return self.root / RUNS / EVAL_RUNS
 
 
+STAGE_TIMES_LOG = "stage_times.jsonl"
+
+
 @dataclass
 class StageTimes:
+    """This invocation's seconds per stage, each also appended to `log` as the stage ends.
+
+    A loop of hours is resumed across sessions, and a resumed stage finds its earlier work
+    cached: this invocation's seconds are then only what was left. The log keeps every
+    session's line, including stages that failed or were cut short, so the wall time a
+    stage cost in all is `seconds_in_all_sessions(log)`, not lost with the session."""
+
+    log: Path | None = None
+    session: str = field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     seconds: dict[str, float] = field(default_factory=dict)
 
     @contextmanager
@@ -74,11 +87,34 @@ class StageTimes:
         """Announce a stage, time it, and record its seconds (also when it fails)."""
         say(f"[bold]stage {name}[/]")
         start = time.perf_counter()
+        finished = False
         try:
             yield
+            finished = True
         finally:
             self.seconds[name] = round(time.perf_counter() - start, 1)
+            if self.log is not None:
+                line = {"session": self.session, "stage": name,
+                        "seconds": self.seconds[name], "finished": finished}
+                with self.log.open("a", encoding="utf-8") as fh:
+                    fh.write(json.dumps(line) + "\n")
         say(f"  {name} done in {self.seconds[name]:.0f} s")
+
+
+def seconds_in_all_sessions(log: Path) -> tuple[dict[str, float], int]:
+    """(seconds per stage summed over every session the log holds, how many sessions)."""
+    if not log.is_file():
+        return {}, 0
+    totals: dict[str, float] = {}
+    sessions = set()
+    for text in log.read_text(encoding="utf-8").splitlines():
+        try:
+            line = json.loads(text)
+        except json.JSONDecodeError:  # a line cut short by a kill: its time is unknown
+            continue
+        totals[line["stage"]] = round(totals.get(line["stage"], 0.0) + line["seconds"], 1)
+        sessions.add(line["session"])
+    return totals, len(sessions)
 
 
 # ------------------------------------------------------------------------- configs

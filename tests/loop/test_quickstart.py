@@ -149,7 +149,12 @@ def test_a_rerun_with_the_loop_s_policy_brought_finds_every_stage_done(
     assert "skipped: searching with quickstart.policy_model" in second.stdout
     assert second.stdout.count("cached:") >= 10  # collect, 3 RM fits, 6 columns
     assert {p: p.read_text() for p in before} == before
-    assert json.loads((out / "quickstart.json").read_text())["cells"] == saved["cells"]
+    rerun = json.loads((out / "quickstart.json").read_text())
+    assert rerun["cells"] == saved["cells"]
+    # The first session's stage times stay on record beside the rerun's (all cached: ~0 s).
+    assert rerun["sessions"] == 2
+    assert rerun["seconds_in_all_sessions"]["explicit RM"] >= saved["seconds"]["explicit RM"]
+    assert "across the 2 sessions of this output dir: " in second.stdout
 
 
 def test_the_verdict_blind_analysis_reranks_the_loop_s_samples(

@@ -1,14 +1,24 @@
-"""The loop's stages on their own: what a cached stage output is trusted with."""
+"""The loop's stages on their own: what a cached stage output is trusted with, and the stage
+times a resumed loop keeps."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from agentrm_ray.config import load_config
 from agentrm_ray.data.results import OutputDirError
-from agentrm_ray.loop.stages import LoopLayout, ensemble_seeds, loop_models, make_demos
+from agentrm_ray.loop.stages import (
+    STAGE_TIMES_LOG,
+    LoopLayout,
+    StageTimes,
+    ensemble_seeds,
+    loop_models,
+    make_demos,
+    seconds_in_all_sessions,
+)
 
 
 def test_demos_are_reused_only_for_the_config_they_were_made_for(tmp_path: Path) -> None:
@@ -106,3 +116,24 @@ def test_the_label_stage_renders_with_the_loops_template_not_the_collect_runs(
     for kind in ("rm-explicit", "rm-implicit"):
         manifest = json.loads((layout.data / kind / "manifest.json").read_text())
         assert manifest["rm_template"]["name"] == "agentrm-act-v1", kind
+
+
+def test_stage_times_of_every_session_are_kept_and_summed(tmp_path: Path) -> None:
+    log = tmp_path / STAGE_TIMES_LOG
+    first = StageTimes(log=log, session="s1")
+    with first.timed("collect", lambda _: None):
+        pass
+    with pytest.raises(RuntimeError), first.timed("evaluate", lambda _: None):
+        raise RuntimeError("killed mid-stage")
+    resumed = StageTimes(log=log, session="s2")
+    with resumed.timed("evaluate", lambda _: None):
+        pass
+    with log.open("a") as fh:  # a line cut short by a kill
+        fh.write('{"session": "s3", "stage": "eval')
+    lines = [json.loads(x) for x in log.read_text().splitlines()[:3]]
+    assert [(x["session"], x["stage"], x["finished"]) for x in lines] == [
+        ("s1", "collect", True), ("s1", "evaluate", False), ("s2", "evaluate", True)]
+    totals, sessions = seconds_in_all_sessions(log)
+    assert sessions == 2 and set(totals) == {"collect", "evaluate"}
+    assert totals["evaluate"] == round(first.seconds["evaluate"] + resumed.seconds["evaluate"], 1)
+    assert seconds_in_all_sessions(tmp_path / "none.jsonl") == ({}, 0)
