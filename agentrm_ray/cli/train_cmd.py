@@ -199,11 +199,14 @@ def _print_outcome(metrics: dict[str, Any], already_done: bool) -> None:
             + (f" (resumed at {metrics['resumed_from']})" if metrics.get("resumed_from") else "")
         )
     rate = metrics.get("throughput", {})
-    if rate:
+    if rate.get("steps_timed"):
         stdout.print(
             f"throughput {rate['samples_per_s']:.1f} samples/s, {rate['tokens_per_s']:.0f} "
             f"tokens/s; fit {metrics.get('fit_seconds', 0):.0f} s"
         )
+    elif rate:
+        stdout.print("throughput not measured: every step was a process's first or followed a "
+                     f"checkpoint (one-off costs); fit {metrics.get('fit_seconds', 0):.0f} s")
     best = metrics.get("best")
     if not metrics.get("finished"):
         stdout.print("stopped before the last step; rerun the same command to resume")

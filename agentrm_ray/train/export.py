@@ -26,14 +26,18 @@ METRICS_FILE = "metrics.json"
 
 def throughput(history: list[dict[str, Any]]) -> dict[str, float | int]:
     """Samples/s and tokens/s over timed steps: a process's first step and the first after
-    each checkpoint pay one-off costs (marked `warmup` by the worker loop) and are left out."""
-    timed = [r for r in history if not r.get("warmup")] or history
+    each checkpoint pay one-off costs (marked `warmup` by the worker loop) and are left out.
+    Where every step paid one (a one-step run, a checkpoint every step) there is no rate to
+    report: only `steps_timed: 0`, never a rate made of start-up costs."""
+    timed = [r for r in history if not r.get("warmup")]
+    if not timed:
+        return {"steps_timed": 0}
     seconds = sum(r["seconds"] for r in timed)
     return {
         "steps_timed": len(timed),
         "samples_per_s": sum(r["samples"] for r in timed) / seconds if seconds else 0.0,
         "tokens_per_s": sum(r["tokens"] for r in timed) / seconds if seconds else 0.0,
-        "seconds_per_step": seconds / len(timed) if timed else 0.0,
+        "seconds_per_step": seconds / len(timed),
     }
 
 
