@@ -105,6 +105,9 @@ def run_config(
         outcome = train(cfg, args.kind, data, Path(out), stop_after_steps=args.steps)
         wall = time.perf_counter() - started
     rate = outcome.metrics["throughput"]
+    if not rate.get("steps_timed"):
+        raise SystemExit(f"no timed step in {outcome.global_step}: a process's first step is "
+                         "start-up cost, not throughput; pass --steps 2 or more")
     return {
         "workers": workers,
         "zero": bc.zero,
