@@ -45,7 +45,8 @@ def run_quickstart(cfg: RootConfig, say: Say, observers: stages.Observers = None
     q = cfg.quickstart
     layout = LoopLayout(Path(cfg.output.dir))
     layout.root.mkdir(parents=True, exist_ok=True)
-    times = StageTimes(log=layout.root / stages.STAGE_TIMES_LOG)
+    stage_log = layout.root / stages.STAGE_TIMES_LOG
+    times = StageTimes(log=stage_log)
     started = time.perf_counter()
     columns = list(dict.fromkeys(q.columns))
     wants_implicit = LoopColumn.best_of_n_implicit in columns
@@ -106,7 +107,7 @@ def run_quickstart(cfg: RootConfig, say: Say, observers: stages.Observers = None
     with times.timed("scaling report", say):
         extra["scaling"] = stages.scaling_stage(layout, evals, say)
     times.seconds["total"] = round(time.perf_counter() - started, 1)
-    in_all, sessions = stages.seconds_in_all_sessions(times.log)
+    in_all, sessions = stages.seconds_in_all_sessions(stage_log)
     cells = load_cells(evals.summaries)
     host = host_summary()
     extra.update({
