@@ -12,19 +12,15 @@ setup:  ## create .venv and install everything (idempotent)
 demo: setup  ## the AgentRM loop end to end on the default models (agentrm-ray quickstart)
 	$(CLI) quickstart
 
-# Two phases: most modules on $(WORKERS) pytest-xdist workers (a module stays on one worker, so
-# its shared Ray fixtures start once), then the `solo` ones (Serve proxies, multi-node
-# clusters) alone, because their health checks fail when another Ray cluster shares the cores.
-# Both phases always run; the target fails if either did.
+# The suite on $(WORKERS) pytest-xdist workers (a module stays on one worker, so its shared Ray
+# fixtures start once). A test marked `solo` (Ray Serve proxies) that failed beside the other
+# worker's Ray cluster is run again alone; any other failure fails the target at once
+# (scripts/run_tests.sh).
 WORKERS ?= 2
-XDIST := -n $(WORKERS) --dist loadfile --no-loadscope-reorder
 
 test: setup  ## lint + the whole test suite (unit and integration)
 	$(VENV)/bin/ruff check .
-	status=0; \
-	$(PY) -m pytest -m "not solo" $(XDIST) $(PYTEST_ARGS) || status=$$?; \
-	$(PY) -m pytest -m solo $(PYTEST_ARGS) || status=$$?; \
-	exit $$status
+	bash scripts/run_tests.sh $(PY) $(WORKERS) $(PYTEST_ARGS)
 
 test-fast: setup  ## unit tests only
 	$(PY) -m pytest -m "not integration" $(PYTEST_ARGS)
