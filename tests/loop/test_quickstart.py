@@ -13,8 +13,8 @@ import pytest
 
 from agentrm_ray.config.models import LoopColumn
 
-# The first run alone takes 5 min on an idle 2-core machine and twice that beside another
-# test worker: the hang guard is set above it (the suite's default is 600 s a test).
+# The first run took 259 s on an idle 2-core machine and 570 s beside another test worker
+# (2026-12-08, AVX2 EPYC): the hang guard is set above that (the suite's default is 600 s).
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1500)]
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
