@@ -14,8 +14,8 @@ demo: setup  ## the AgentRM loop end to end on the default models (agentrm-ray q
 
 # The suite on $(WORKERS) pytest-xdist workers (a module stays on one worker, so its shared Ray
 # fixtures start once). A test marked `solo` (Serve proxies, clusters of its own) that failed
-# beside the other worker's Ray cluster is run again alone; any other failure fails the target at once
-# (scripts/run_tests.sh).
+# beside the other worker's Ray cluster is run again alone; any other failure fails the target
+# at once (scripts/run_tests.sh).
 WORKERS ?= 2
 
 test: setup  ## lint + the whole test suite (unit and integration)
