@@ -4,9 +4,10 @@
 #
 # Tests marked `solo` (Ray Serve proxies, clusters of their own: job submission, multi-node)
 # can fail for a reason the others cannot: starved of CPU by the other worker's Ray cluster, a
-# proxy fails its health check and is restarted under the test, or a node misses Ray's fixed
-# 30 s start-up deadline, or a head's job agent is not up in time. A `solo` test that failed is therefore run again alone; the suite fails if it
-# fails again, and fails at once if any other test failed. Both failures stay in the log.
+# proxy fails its health check and is restarted under the test, a node misses Ray's fixed 30 s
+# start-up deadline, or a head's job agent is not up in time. A `solo` test that failed is
+# therefore run again alone; the suite fails if it fails again, and fails at once if any other
+# test failed. Both failures stay in the log.
 #
 # usage: scripts/run_tests.sh PYTHON WORKERS [pytest args...]
 set -uo pipefail

@@ -88,9 +88,9 @@ def test_every_rm_method_fails_on_a_gpu_it_cannot_see(method: str, backend: str,
 
 @pytest.mark.parametrize("backend", ["hf", "vllm"])
 def test_the_policy_fails_on_a_gpu_it_cannot_see(backend: str, tiny_model: str) -> None:
-    backend = backend_class(backend)(BackendSettings(model_path=tiny_model, gpus=POLICY_GPU))
+    policy = backend_class(backend)(BackendSettings(model_path=tiny_model, gpus=POLICY_GPU))
     with pytest.raises(DevicePlacementError, match="policy.num_gpus_per_replica"):
-        asyncio.run(backend.start())
+        asyncio.run(policy.start())
 
 
 # ------------------------------------------ the model and its inputs follow the device
