@@ -4,9 +4,10 @@ Ray decides where a replica's GPUs are: it reserves `num_gpus_per_replica` for t
 sets CUDA_VISIBLE_DEVICES to the GPUs it assigned, so inside the actor the first assigned GPU
 is always `cuda:0` (a fractional share, e.g. 0.5, is a share of that one GPU). The policy's hf
 backend, the value, implicit and judge RMs take their device from here once, at load time;
-their model, inputs and samplers then follow `self.device`. A replica that reserved GPUs but
-cannot see CUDA (a CPU build of torch, a driver missing on the node) is an error naming the
-config field, never a silent CPU run on a GPU reservation.
+their model, inputs and samplers then follow `self.device`. Every vLLM engine makes the same
+check before it starts (`vllm_backend.start_engine`) and leaves placement to vLLM. A replica
+that reserved GPUs but cannot see CUDA (a CPU build of torch, a driver missing on the node)
+is an error naming the config field, never a silent CPU run on a GPU reservation.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import itertools
 import os
 from typing import Any
 
-from agentrm_ray.actors.device import actor_device
+from agentrm_ray.actors.device import GpuReservation, actor_device
 from agentrm_ray.actors.lifeline import bind_children_to_this_process
 from agentrm_ray.actors.policy.api import GenerationRequest, GenerationResult, Sample
 from agentrm_ray.actors.policy.backends.base import (
@@ -118,10 +118,15 @@ def engine_arguments(s: BackendSettings) -> dict[str, Any]:
     }
 
 
-async def start_engine(arguments: dict[str, Any]) -> tuple[Any, Any, Any]:
+async def start_engine(arguments: dict[str, Any], gpus: GpuReservation
+                       ) -> tuple[Any, Any, Any]:
     """(engine, its tokenizer, the lifeline) of a replica's async vLLM engine. The engine's
     processes must not outlive the replica if it is killed (a coroutine: this runs on the
-    actor's event-loop thread, which the watchdog's signal follows)."""
+    actor's event-loop thread, which the watchdog's signal follows). The device rule's check
+    comes first, for every vLLM engine (policy, judge, value RM): a GPU reserved where CUDA
+    is missing is an error naming the field before an engine starts; vLLM then places the
+    model on what the actor was given."""
+    actor_device(gpus)
     set_engine_env(arguments)
     from vllm import AsyncEngineArgs, AsyncLLMEngine
 
@@ -132,11 +137,8 @@ async def start_engine(arguments: dict[str, Any]) -> tuple[Any, Any, Any]:
 
 class VLLMBackend(GenerationBackend):
     async def start(self) -> None:
-        # The device rule's check first (a GPU reserved where CUDA is missing is an error
-        # naming the field, before an engine starts); vLLM then places the model itself.
-        self.device = actor_device(self.settings.gpus)
         self.engine, self.tokenizer, self._lifeline = await start_engine(
-            engine_arguments(self.settings))
+            engine_arguments(self.settings), self.settings.gpus)
         self._ids = itertools.count()
 
     async def close(self) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 
-from agentrm_ray.actors.device import actor_device
 from agentrm_ray.actors.policy.backends.base import BackendSettings
 from agentrm_ray.actors.policy.backends.vllm_backend import engine_arguments, start_engine
 from agentrm_ray.actors.reward.api import RMState, ScoreResult
@@ -32,13 +31,12 @@ def value_engine_arguments(s: RewardSettings) -> dict[str, object]:
 
 class VLLMValueMethod(AsyncScoringMethod):
     def load(self) -> None:
-        # The device rule's check (a GPU reserved where CUDA is missing is an error naming the
-        # field); vLLM itself then places the model on what the actor was given.
-        self.device = actor_device(self.settings.gpus)
+        """Nothing to load here: the engine loads the model in `start` (start_engine also
+        makes the device rule's check)."""
 
     async def start(self) -> None:
         self.engine, self.tokenizer, self._lifeline = await start_engine(
-            value_engine_arguments(self.settings))
+            value_engine_arguments(self.settings), self.settings.gpus)
         self._ids = itertools.count()
 
     def score_batch(self, states: list[RMState]) -> list[ScoreResult]:
